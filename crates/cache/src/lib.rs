@@ -1,0 +1,23 @@
+//! # gleaner-cache
+//!
+//! Scores and embeddings live beside the records, never inside them, in side files keyed by
+//! the stable [`gleaner_core::RowId`]:
+//!
+//! - [`SideTable`]: `row_id` (u64), `row_index` (u64, 0-based input position) and named
+//!   columns (f64, f32, i64 or string), as Parquet (or JSONL, by extension);
+//! - [`Matrix`]: an embedding matrix, as Parquet with `row_id`, `row_index` and a
+//!   `FixedSizeList<f32>` column `embedding`;
+//! - [`Manifest`]: what produced a side file (stage, model hash, parameters, input ids), so
+//!   a rerun reuses it and a resume refuses to mix incompatible settings.
+//!
+//! Because rows are keyed by id, shards of one input merge by concatenation
+//! ([`SideTable::concat`]) and a table joins onto any dataset holding the same rows
+//! ([`SideTable::align`]).
+
+mod manifest;
+mod matrix;
+mod table;
+
+pub use manifest::Manifest;
+pub use matrix::Matrix;
+pub use table::{Column, SideTable};

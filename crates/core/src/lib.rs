@@ -1,0 +1,24 @@
+//! # gleaner-core
+//!
+//! The data model every gleaner stage shares:
+//!
+//! - [`Record`]: one instruction-tuning example, single- or multi-turn, with every original
+//!   field kept verbatim in [`Record::fields`] so that writing it back loses nothing.
+//! - [`RowId`]: a stable 64-bit id derived from a record's content and its occurrence among
+//!   identical contents, so scores computed in one run join rows of another.
+//! - [`layout`]: the exact text strings each method embeds or scores (SPEC §1–§4).
+//! - [`nonfinite`]: Python's `NaN` / `Infinity` JSON literals, kept through a round trip.
+//! - [`Accounting`]: every input row is kept, dropped with a reason, or errored.
+//! - [`Error`]: the structured error type with an optional `hint:` line.
+
+pub mod account;
+pub mod error;
+pub mod layout;
+pub mod nonfinite;
+pub mod record;
+pub mod rowid;
+
+pub use account::{Accounting, Skip};
+pub use error::{Error, Result};
+pub use record::{Record, RecordShape, Role, Turn};
+pub use rowid::{RowId, assign_row_ids};

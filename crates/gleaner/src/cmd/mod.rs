@@ -1,0 +1,52 @@
+//! Command implementations.
+
+mod convert;
+mod models;
+mod stats;
+
+use crate::cli::{Cli, Command, InputArgs, OnErrorArg};
+use anyhow::Result;
+use gleaner_read::{Dataset, Format, OnError, ReadOptions};
+
+/// Runs one command.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Convert(a) => convert::run(a),
+        Command::Stats(a) => stats::run(a),
+        Command::Models(m) => models::run(m),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "gleaner", &mut std::io::stdout());
+            Ok(())
+        }
+    }
+}
+
+/// Reads the input named by `args`, logging skipped rows.
+pub fn read_input(args: &InputArgs) -> Result<Dataset> {
+    let opts = ReadOptions {
+        format: args.format.as_deref().and_then(Format::parse),
+        on_error: match args.on_error {
+            OnErrorArg::Fail => OnError::Fail,
+            OnErrorArg::Skip => OnError::Skip,
+        },
+    };
+    let ds = gleaner_read::read(&args.input, &opts)?;
+    let acc = &ds.accounting;
+    if !acc.skipped.is_empty() {
+        crate::log::warn(format!(
+            "{}: skipped {} of {} rows ({} kept)",
+            args.input.display(),
+            acc.skipped.len(),
+            acc.read,
+            acc.ok
+        ));
+        for (reason, n) in acc.reasons() {
+            crate::log::warn(format!("  {n:>6} × {reason}"));
+        }
+        if let Some(first) = acc.skipped.first() {
+            crate::log::warn(format!("  first: {}: {}", first.location, first.reason));
+        }
+    }
+    Ok(ds)
+}

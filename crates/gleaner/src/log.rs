@@ -1,0 +1,44 @@
+//! Logs on stderr (data goes to stdout or `-o`), colours unless `NO_COLOR` or not a terminal,
+//! and progress bars that hide themselves when stderr is not a terminal.
+
+use console::style;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// Sets colour output from `NO_COLOR` and the terminal.
+pub fn init() {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if no_color || !console::Term::stderr().is_term() {
+        console::set_colors_enabled_stderr(false);
+        console::set_colors_enabled(false);
+    }
+}
+
+/// An informational line.
+pub fn info(msg: impl AsRef<str>) {
+    eprintln!("{} {}", style("gleaner").green().bold(), msg.as_ref());
+}
+
+/// A warning line.
+pub fn warn(msg: impl AsRef<str>) {
+    eprintln!("{} {}", style("warning:").yellow().bold(), msg.as_ref());
+}
+
+/// An error line followed by an optional `hint:` line.
+pub fn error(msg: &str, hint: Option<&str>) {
+    eprintln!("{} {msg}", style("error:").red().bold());
+    if let Some(h) = hint {
+        eprintln!("{} {h}", style("hint:").cyan().bold());
+    }
+}
+
+/// A progress bar with rate and ETA; hidden when stderr is not a terminal.
+pub fn progress(len: u64, what: &str, unit: &str) -> ProgressBar {
+    let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    let tmpl = format!("{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}} {{msg}}");
+    pb.set_style(ProgressStyle::with_template(&tmpl).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    pb.set_prefix(what.to_string());
+    if !console::Term::stderr().is_term() {
+        pb.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    pb
+}

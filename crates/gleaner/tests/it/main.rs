@@ -1,0 +1,9 @@
+//! gleaner's integration tests: one test binary (as ripgrep does), real data, real models.
+//!
+//! Data comes from the repository's `data/` directory; models from `gleaner models fetch`
+//! (the test script installs them first).
+
+mod util;
+
+mod badinput;
+mod roundtrip;

@@ -1,0 +1,60 @@
+//! # gleaner-nn
+//!
+//! The CPU kernels gleaner's transformer forwards are built from. Everything works on
+//! row-major `f32` slices; sequences of different lengths are *packed* one after another (no
+//! padding), described by [`Packed`] offsets, so no work is spent on pad tokens.
+//!
+//! - [`Linear`] and [`matmul_t`]: `y = x · Wᵀ + b` on the `gemm` crate (runtime-dispatched
+//!   AVX2/FMA/AVX-512 microkernels, rayon-parallel);
+//! - [`ops`]: layer norm, RMS norm, GELU (erf), SiLU, softmax, built on vectorisable
+//!   polynomial `exp`/`erf` ([`fastmath`]) instead of scalar libm calls;
+//! - [`attention`]: multi-head attention per packed sequence, bidirectional or causal, with
+//!   grouped-query heads;
+//! - [`weights`]: safetensors loading (f32, f16, bf16) into `f32`.
+
+pub mod attention;
+pub mod fastmath;
+pub mod linear;
+pub mod ops;
+pub mod weights;
+
+pub use attention::{AttentionShape, attention};
+pub use linear::{Linear, matmul_t};
+
+/// Offsets of packed sequences: sequence `i` occupies rows `offsets[i]..offsets[i + 1]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packed {
+    /// Row offsets, `len() == sequences + 1`, starting at 0.
+    pub offsets: Vec<usize>,
+}
+
+impl Packed {
+    /// Offsets from sequence lengths.
+    pub fn from_lengths(lengths: impl IntoIterator<Item = usize>) -> Packed {
+        let mut offsets = vec![0];
+        for l in lengths {
+            offsets.push(offsets.last().unwrap() + l);
+        }
+        Packed { offsets }
+    }
+
+    /// Number of sequences.
+    pub fn len(&self) -> usize {
+        self.offsets.len() - 1
+    }
+
+    /// True when there are no sequences.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Total rows.
+    pub fn rows(&self) -> usize {
+        *self.offsets.last().unwrap()
+    }
+
+    /// Row range of sequence `i`.
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        self.offsets[i]..self.offsets[i + 1]
+    }
+}

@@ -1,0 +1,130 @@
+//! Dense layers over the `gemm` crate.
+
+/// `out[m×n] = x[m×k] · w[n×k]ᵀ` (PyTorch weight layout), multi-threaded.
+pub fn matmul_t(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mut [f32]) {
+    matmul_t_par(x, m, k, w, n, out, true);
+}
+
+/// [`matmul_t`] with the choice of threading (`false` inside an already parallel loop).
+pub fn matmul_t_par(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mut [f32], parallel: bool) {
+    assert!(x.len() >= m * k && w.len() >= n * k && out.len() >= m * n, "matmul_t shapes");
+    if m == 0 || n == 0 {
+        return;
+    }
+    let par = if parallel && m * n * k > 64 * 64 * 64 {
+        gemm::Parallelism::Rayon(rayon::current_num_threads())
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: the asserts above bound every index gemm touches: dst is m×n with row stride n,
+    // lhs m×k with row stride k, rhs k×n read as w transposed (column stride k, row stride 1).
+    unsafe {
+        gemm::gemm(
+            m, n, k,
+            out.as_mut_ptr(), 1, n as isize,
+            false,
+            x.as_ptr(), 1, k as isize,
+            w.as_ptr(), k as isize, 1,
+            0.0, 1.0,
+            false, false, false,
+            par,
+        );
+    }
+}
+
+/// General strided product `dst = alpha·dst + beta·(a · b)` for attention blocks.
+/// Strides are in elements: `(row stride, column stride)` for each matrix.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_strided(
+    m: usize, n: usize, k: usize,
+    dst: &mut [f32], dst_rs: usize,
+    a: &[f32], a_rs: usize, a_cs: usize,
+    b: &[f32], b_rs: usize, b_cs: usize,
+    accumulate: bool,
+) {
+    if m == 0 || n == 0 {
+        return;
+    }
+    assert!(dst.len() >= (m - 1) * dst_rs + n, "dst shape");
+    assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs, "lhs shape");
+    assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs, "rhs shape");
+    // SAFETY: the asserts bound the largest index of each operand.
+    unsafe {
+        gemm::gemm(
+            m, n, k,
+            dst.as_mut_ptr(), 1, dst_rs as isize,
+            accumulate,
+            a.as_ptr(), a_cs as isize, a_rs as isize,
+            b.as_ptr(), b_cs as isize, b_rs as isize,
+            1.0, 1.0,
+            false, false, false,
+            gemm::Parallelism::None,
+        );
+    }
+}
+
+/// A dense layer `y = x · Wᵀ + b` with `W` of shape `out × in`.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    /// Weights, `out × in`, row-major.
+    pub w: Vec<f32>,
+    /// Optional bias, `out`.
+    pub b: Option<Vec<f32>>,
+    /// Input features.
+    pub inp: usize,
+    /// Output features.
+    pub out: usize,
+}
+
+impl Linear {
+    /// A layer from weights (`out × in`) and an optional bias.
+    pub fn new(w: Vec<f32>, b: Option<Vec<f32>>, out: usize, inp: usize) -> Linear {
+        assert_eq!(w.len(), out * inp, "linear weight shape");
+        if let Some(b) = &b {
+            assert_eq!(b.len(), out, "linear bias shape");
+        }
+        Linear { w, b, inp, out }
+    }
+
+    /// Stacks layers with the same input size along the output dimension (fused QKV).
+    pub fn concat(parts: &[Linear]) -> Linear {
+        let inp = parts[0].inp;
+        let out = parts.iter().map(|p| p.out).sum();
+        let w = parts.iter().flat_map(|p| p.w.iter().copied()).collect();
+        let b = if parts.iter().all(|p| p.b.is_some()) {
+            Some(parts.iter().flat_map(|p| p.b.as_ref().unwrap().iter().copied()).collect())
+        } else {
+            None
+        };
+        Linear::new(w, b, out, inp)
+    }
+
+    /// `y[m × out] = x[m × in] · Wᵀ + b`.
+    pub fn forward(&self, x: &[f32], m: usize, y: &mut Vec<f32>) {
+        y.resize(m * self.out, 0.0);
+        matmul_t(x, m, self.inp, &self.w, self.out, y);
+        if let Some(b) = &self.b {
+            crate::ops::add_bias(y, b);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matmul_matches_naive() {
+        let (m, k, n) = (37, 53, 29);
+        let x: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+        let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
+        let mut y = vec![0.0; m * n];
+        matmul_t(&x, m, k, &w, n, &mut y);
+        for i in 0..m {
+            for j in 0..n {
+                let r: f32 = (0..k).map(|t| x[i * k + t] * w[j * k + t]).sum();
+                assert!((r - y[i * n + j]).abs() < 1e-4);
+            }
+        }
+    }
+}

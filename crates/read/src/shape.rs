@@ -1,0 +1,168 @@
+//! From a JSON object to a [`Record`]: shape detection and validation.
+
+use gleaner_core::{Record, RecordShape, Role, Turn};
+use serde_json::{Map, Value};
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn required_str(o: &Map<String, Value>, key: &str) -> Result<String, String> {
+    match o.get(key) {
+        None => Err(format!("missing `{key}`")),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+    }
+}
+
+fn optional_str(o: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+    }
+}
+
+/// Message content: a string, null (empty), or OpenAI content parts (text parts joined).
+fn content_text(v: Option<&Value>, at: &str, key: &str) -> Result<String, String> {
+    match v {
+        None => Err(format!("missing `{key}` in {at}")),
+        Some(Value::Null) => Ok(String::new()),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::Array(parts)) => {
+            let mut s = String::new();
+            for p in parts {
+                match p.get("text").and_then(Value::as_str) {
+                    Some(t) => s.push_str(t),
+                    None => match p {
+                        Value::String(t) => s.push_str(t),
+                        _ => continue, // non-text parts (images) carry no text to score
+                    },
+                }
+            }
+            Ok(s)
+        }
+        Some(v) => Err(format!("wrong type: `{key}` in {at} must be a string, found {}", kind(v))),
+    }
+}
+
+fn detect_shape(o: &Map<String, Value>) -> Option<RecordShape> {
+    if o.contains_key("conversations") {
+        Some(RecordShape::ShareGpt)
+    } else if o.contains_key("messages") {
+        Some(RecordShape::Messages)
+    } else if o.contains_key("instruction") || o.contains_key("output") {
+        Some(RecordShape::Alpaca)
+    } else {
+        None
+    }
+}
+
+/// Parses one JSON value into a record, detecting its shape unless `forced`.
+/// The error is a one-line reason suitable for a skip count or an error message.
+pub fn record_from_value(v: Value, forced: Option<RecordShape>) -> Result<Record, String> {
+    let Value::Object(fields) = v else {
+        return Err(format!("wrong type: expected an object, found {}", kind(&v)));
+    };
+    let shape = match (forced, detect_shape(&fields)) {
+        (Some(f), _) => f,
+        (None, Some(s)) => s,
+        (None, None) => {
+            let keys: Vec<&str> = fields.keys().map(String::as_str).take(8).collect();
+            return Err(format!(
+                "unknown record shape: no `instruction`/`output`, `conversations` or `messages` field (fields: {})",
+                keys.join(", ")
+            ));
+        }
+    };
+    match shape {
+        RecordShape::Alpaca => {
+            let instruction = required_str(&fields, "instruction")?;
+            let output = required_str(&fields, "output")?;
+            let input = optional_str(&fields, "input")?.unwrap_or_default();
+            let system = optional_str(&fields, "system")?;
+            Ok(Record {
+                shape,
+                system,
+                input,
+                turns: vec![
+                    Turn { role: Role::User, content: instruction },
+                    Turn { role: Role::Assistant, content: output },
+                ],
+                fields,
+            })
+        }
+        RecordShape::ShareGpt | RecordShape::Messages => {
+            let (key, role_key, text_key) = if shape == RecordShape::ShareGpt {
+                ("conversations", "from", "value")
+            } else {
+                ("messages", "role", "content")
+            };
+            let list = match fields.get(key) {
+                Some(Value::Array(a)) => a,
+                Some(v) => return Err(format!("wrong type: `{key}` must be an array, found {}", kind(v))),
+                None => return Err(format!("missing `{key}`")),
+            };
+            let mut turns = Vec::with_capacity(list.len());
+            let mut system = optional_str(&fields, "system")?;
+            for (k, m) in list.iter().enumerate() {
+                let at = format!("{key}[{k}]");
+                let Value::Object(m) = m else {
+                    return Err(format!("wrong type: {at} must be an object, found {}", kind(m)));
+                };
+                let role_name = match m.get(role_key) {
+                    Some(Value::String(s)) => s.as_str(),
+                    Some(v) => return Err(format!("wrong type: `{role_key}` in {at} must be a string, found {}", kind(v))),
+                    None => return Err(format!("missing `{role_key}` in {at}")),
+                };
+                let role = Role::parse(role_name).ok_or_else(|| format!("unknown role `{role_name}` in {at}"))?;
+                let content = content_text(m.get(text_key), &at, text_key)?;
+                if role == Role::System && turns.is_empty() && system.is_none() {
+                    system = Some(content);
+                } else {
+                    turns.push(Turn { role, content });
+                }
+            }
+            if turns.is_empty() {
+                return Err(format!("empty conversation: `{key}` has no user or assistant turn"));
+            }
+            Ok(Record { shape, system, input: String::new(), turns, fields })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn alpaca_and_sharegpt_parse() {
+        let r = record_from_value(json!({"instruction": "a", "output": "b", "extra": 1}), None).unwrap();
+        assert_eq!((r.instruction(), r.output(), r.input.as_str()), ("a", "b", ""));
+        let s = record_from_value(
+            json!({"conversations": [{"from": "system", "value": "s"}, {"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]}),
+            None,
+        )
+        .unwrap();
+        assert_eq!(s.system.as_deref(), Some("s"));
+        assert_eq!(s.turns.len(), 2);
+    }
+
+    #[test]
+    fn clear_reasons() {
+        let e = record_from_value(json!({"instruction": "a"}), None).unwrap_err();
+        assert_eq!(e, "missing `output`");
+        let e = record_from_value(json!({"instruction": 3, "output": ""}), None).unwrap_err();
+        assert!(e.contains("must be a string, found a number"), "{e}");
+        let e = record_from_value(json!({"conversations": [{"from": "narrator", "value": "x"}]}), None).unwrap_err();
+        assert_eq!(e, "unknown role `narrator` in conversations[0]");
+    }
+}
