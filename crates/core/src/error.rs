@@ -83,17 +83,27 @@ pub enum Error {
 impl Error {
     /// Shorthand for an [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// Shorthand for an [`Error::Input`].
     pub fn input(path: impl Into<PathBuf>, location: Location, message: impl Into<String>) -> Self {
-        Error::Input { path: path.into(), location, message: message.into() }
+        Error::Input {
+            path: path.into(),
+            location,
+            message: message.into(),
+        }
     }
 
     /// Shorthand for an [`Error::Model`].
     pub fn model(name: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Model { name: name.into(), message: message.into() }
+        Error::Model {
+            name: name.into(),
+            message: message.into(),
+        }
     }
 
     /// A one-line suggestion shown after the error as `hint: …`, where one helps.

@@ -9,8 +9,12 @@ use crate::record::{Record, Role};
 fn later_turns(r: &Record) -> String {
     // Turns after the first assistant reply (which the single-turn string already holds).
     let first_user = r.turns.iter().position(|t| t.role == Role::User);
-    let first_reply = first_user
-        .and_then(|u| r.turns[u + 1..].iter().position(|t| t.role.is_model()).map(|p| u + 1 + p));
+    let first_reply = first_user.and_then(|u| {
+        r.turns[u + 1..]
+            .iter()
+            .position(|t| t.role.is_model())
+            .map(|p| u + 1 + p)
+    });
     let from = first_reply.map_or(r.turns.len(), |p| p + 1);
     let mut s = String::new();
     for t in &r.turns[from..] {
@@ -59,7 +63,13 @@ pub enum FlPart {
 /// Superfiltering.D's embedding text (the input part is always included, even when empty).
 pub fn fl_text(r: &Record, part: FlPart) -> String {
     match part {
-        FlPart::Whole => format!("{}\n{}\n{}{}", r.instruction(), r.input, r.output(), later_turns(r)),
+        FlPart::Whole => format!(
+            "{}\n{}\n{}{}",
+            r.instruction(),
+            r.input,
+            r.output(),
+            later_turns(r)
+        ),
         FlPart::Instruction => format!("{}\n{}\n", r.instruction(), r.input),
         FlPart::Response => r.output().to_string(),
     }
@@ -85,6 +95,62 @@ pub fn conversation_text(r: &Record) -> String {
     out
 }
 
+/// Which text of a record a stage embeds (`--text`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextKind {
+    /// CaR: `"Instruction: " ‖ I ‖ " Input: " ‖ X ‖ " Response: " ‖ O`.
+    Car,
+    /// LCG: `X ‖ " " ‖ I`.
+    Lcg,
+    /// Superfiltering.D: `I\nX\nO` (or the instruction / response part).
+    Fl(FlPart),
+    /// All turns joined with newlines.
+    Conversation,
+    /// A template with `{instruction}`, `{input}`, `{output}`, `{system}`, `{conversation}`.
+    Custom(String),
+}
+
+impl TextKind {
+    /// Parses `car|lcg|fl|fl-instruction|fl-response|conversation`, or a template containing
+    /// a `{…}` placeholder.
+    pub fn parse(s: &str) -> Option<TextKind> {
+        Some(match s {
+            "car" => TextKind::Car,
+            "lcg" => TextKind::Lcg,
+            "fl" | "superfilter" => TextKind::Fl(FlPart::Whole),
+            "fl-instruction" => TextKind::Fl(FlPart::Instruction),
+            "fl-response" => TextKind::Fl(FlPart::Response),
+            "conversation" => TextKind::Conversation,
+            t if t.contains('{') && t.contains('}') => TextKind::Custom(t.to_string()),
+            _ => return None,
+        })
+    }
+
+    /// A stable name for manifests.
+    pub fn name(&self) -> String {
+        match self {
+            TextKind::Car => "car".into(),
+            TextKind::Lcg => "lcg".into(),
+            TextKind::Fl(FlPart::Whole) => "fl".into(),
+            TextKind::Fl(FlPart::Instruction) => "fl-instruction".into(),
+            TextKind::Fl(FlPart::Response) => "fl-response".into(),
+            TextKind::Conversation => "conversation".into(),
+            TextKind::Custom(t) => format!("custom:{t}"),
+        }
+    }
+
+    /// The text of one record.
+    pub fn render(&self, r: &Record) -> String {
+        match self {
+            TextKind::Car => car_text(r),
+            TextKind::Lcg => lcg_text(r),
+            TextKind::Fl(p) => fl_text(r, *p),
+            TextKind::Conversation => conversation_text(r),
+            TextKind::Custom(t) => custom_text(r, t),
+        }
+    }
+}
+
 /// Renders a user template with `{instruction}`, `{input}`, `{output}`, `{system}` and
 /// `{conversation}` placeholders (the `--text` option).
 pub fn custom_text(r: &Record, template: &str) -> String {
@@ -105,8 +171,7 @@ pub const VICUNA_WITH_INPUT: &str = "A chat between a curious user and an artifi
 /// Vicuna prompt without input.
 pub const VICUNA_NO_INPUT: &str = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions. USER: {instruction} ASSISTANT:";
 /// The reversed-IFD instruction wrapper (SPEC §3.6), before the response.
-pub const REVERSE_HEAD: &str =
-    "Below is the response to an instruction, please guess the corresponding instruction for the given response.\n";
+pub const REVERSE_HEAD: &str = "Below is the response to an instruction, please guess the corresponding instruction for the given response.\n";
 /// The reversed-IFD instruction wrapper, after the response.
 pub const REVERSE_TAIL: &str = "\nGenerate the instruction for the above response.";
 
@@ -169,7 +234,11 @@ impl Template {
                 }
             }
             Template::Alpaca => fill(
-                if input.is_empty() { ALPACA_NO_INPUT } else { ALPACA_WITH_INPUT },
+                if input.is_empty() {
+                    ALPACA_NO_INPUT
+                } else {
+                    ALPACA_WITH_INPUT
+                },
                 instruction,
                 input,
             ),
@@ -181,7 +250,11 @@ impl Template {
                 }
             }
             Template::Vicuna => fill(
-                if input.is_empty() { VICUNA_NO_INPUT } else { VICUNA_WITH_INPUT },
+                if input.is_empty() {
+                    VICUNA_NO_INPUT
+                } else {
+                    VICUNA_WITH_INPUT
+                },
                 instruction,
                 input,
             ),
@@ -190,9 +263,14 @@ impl Template {
                 if let Some(sys) = system {
                     s.push_str(&format!("<|im_start|>system\n{sys}<|im_end|>\n"));
                 }
-                let user =
-                    if input.is_empty() { instruction.to_string() } else { format!("{instruction}\n{input}") };
-                s.push_str(&format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"));
+                let user = if input.is_empty() {
+                    instruction.to_string()
+                } else {
+                    format!("{instruction}\n{input}")
+                };
+                s.push_str(&format!(
+                    "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
+                ));
                 s
             }
         }
@@ -255,7 +333,9 @@ impl Template {
 fn fill(t: &str, instruction: &str, input: &str) -> String {
     // Replace {instruction} first, then {input} only in the template part, so braces in the
     // instruction are never re-interpreted.
-    let (head, tail) = t.split_once("{instruction}").expect("template has {instruction}");
+    let (head, tail) = t
+        .split_once("{instruction}")
+        .expect("template has {instruction}");
     let tail = tail.replace("{input}", input);
     format!("{head}{instruction}{tail}")
 }

@@ -77,6 +77,9 @@ pub enum RecordShape {
     ShareGpt,
     /// `messages: [{role, content}]` (OpenAI style).
     Messages,
+    /// A prompt with no response (evaluation sets, LCG's pseudo-label file): one user turn
+    /// taken from the field named here.
+    Prompt(&'static str),
 }
 
 /// One example. Single-turn Alpaca records have exactly a user and an assistant turn; the
@@ -107,8 +110,14 @@ impl Record {
             system: None,
             input: input.into(),
             turns: vec![
-                Turn { role: Role::User, content: instruction.into() },
-                Turn { role: Role::Assistant, content: output.into() },
+                Turn {
+                    role: Role::User,
+                    content: instruction.into(),
+                },
+                Turn {
+                    role: Role::Assistant,
+                    content: output.into(),
+                },
             ],
             fields,
         }
@@ -116,7 +125,10 @@ impl Record {
 
     /// The first user turn's text (Alpaca `instruction`), or "" if there is none.
     pub fn instruction(&self) -> &str {
-        self.turns.iter().find(|t| t.role == Role::User).map_or("", |t| t.content.as_str())
+        self.turns
+            .iter()
+            .find(|t| t.role == Role::User)
+            .map_or("", |t| t.content.as_str())
     }
 
     /// The first assistant turn after the first user turn (Alpaca `output`), or "".
@@ -143,6 +155,10 @@ impl Record {
     pub fn text_chars(&self) -> usize {
         self.system.as_ref().map_or(0, |s| s.chars().count())
             + self.input.chars().count()
-            + self.turns.iter().map(|t| t.content.chars().count()).sum::<usize>()
+            + self
+                .turns
+                .iter()
+                .map(|t| t.content.chars().count())
+                .sum::<usize>()
     }
 }

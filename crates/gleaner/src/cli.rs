@@ -43,6 +43,8 @@ pub enum Command {
     Convert(ConvertArgs),
     /// Describe a dataset: counts, turns, lengths, empty fields, duplicates.
     Stats(StatsArgs),
+    /// Embed records with a sentence-transformers model into a side file.
+    Embed(EmbedArgs),
     /// Install or list models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -88,4 +90,25 @@ pub enum ModelsCommand {
     },
     /// List known and installed models.
     List,
+}
+
+/// `gleaner embed`.
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output side file (Parquet: row_id, row_index, embedding).
+    #[arg(short, long)]
+    pub output: std::path::PathBuf,
+    /// Sentence-transformers model: a directory, a name in the model dir, or an HF id.
+    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    pub model: String,
+    /// Text to embed: car, lcg, fl, fl-instruction, fl-response, conversation, or a template
+    /// such as "{instruction}\n{output}".
+    #[arg(long, default_value = "car")]
+    pub text: String,
+    /// Tokens per forward batch (packed, no padding).
+    #[arg(long, default_value_t = 8192)]
+    pub batch_tokens: usize,
 }

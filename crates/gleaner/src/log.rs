@@ -34,11 +34,42 @@ pub fn error(msg: &str, hint: Option<&str>) {
 /// A progress bar with rate and ETA; hidden when stderr is not a terminal.
 pub fn progress(len: u64, what: &str, unit: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    let tmpl = format!("{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}} {{msg}}");
-    pb.set_style(ProgressStyle::with_template(&tmpl).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "));
+    let tmpl = format!(
+        "{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}} {{msg}}"
+    );
+    pb.set_style(
+        ProgressStyle::with_template(&tmpl)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
     pb.set_prefix(what.to_string());
     if !console::Term::stderr().is_term() {
         pb.set_draw_target(ProgressDrawTarget::hidden());
     }
     pb
+}
+
+/// A pipeline observer that draws one progress bar per stage on stderr.
+#[derive(Default)]
+pub struct BarObserver {
+    bar: std::sync::Mutex<Option<ProgressBar>>,
+}
+
+impl gleaner_pipeline::Observer for BarObserver {
+    fn start(&self, stage: &str, total: u64, unit: &str) {
+        *self.bar.lock().unwrap() = Some(progress(total, stage, unit));
+    }
+    fn progress(&self, done: u64) {
+        if let Some(b) = self.bar.lock().unwrap().as_ref() {
+            b.set_position(done);
+        }
+    }
+    fn finish(&self) {
+        if let Some(b) = self.bar.lock().unwrap().take() {
+            b.finish_and_clear();
+        }
+    }
+    fn info(&self, msg: &str) {
+        info(msg);
+    }
 }

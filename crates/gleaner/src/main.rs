@@ -6,6 +6,10 @@ mod cmd;
 mod log;
 
 use clap::Parser;
+
+// Allocation-heavy forwards are ~1.5x faster with mimalloc than glibc malloc (STACK.md §3).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -14,7 +18,9 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let hint = e.downcast_ref::<gleaner_core::Error>().and_then(|g| g.hint());
+            let hint = e
+                .downcast_ref::<gleaner_core::Error>()
+                .and_then(|g| g.hint());
             let msg = format!("{e:#}");
             log::error(&msg, hint.as_deref());
             ExitCode::from(1)

@@ -6,6 +6,53 @@ use rayon::prelude::*;
 
 const PAR_MIN: usize = 1 << 14;
 
+/// Sum with eight independent accumulators, so the compiler can vectorise it (a plain
+/// `iter().sum()` of floats must keep its order and stays scalar).
+#[inline(always)]
+fn sum8(x: &[f32]) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] += c[i];
+        }
+    }
+    acc.iter().sum::<f32>() + rem.iter().sum::<f32>()
+}
+
+/// Sum of squared deviations from `mean`, vectorisable.
+#[inline(always)]
+fn sq_dev8(x: &[f32], mean: f32) -> f32 {
+    let mut acc = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            let d = c[i] - mean;
+            acc[i] += d * d;
+        }
+    }
+    acc.iter().sum::<f32>() + rem.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>()
+}
+
+/// Maximum, vectorisable (NaN-free input assumed; NaN propagates as in `f32::max`).
+#[inline(always)]
+fn max8(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 8];
+    let chunks = x.chunks_exact(8);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
+        }
+    }
+    acc.iter()
+        .chain(rem)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max)
+}
+
 /// Adds `bias` to every row of `y`.
 pub fn add_bias(y: &mut [f32], bias: &[f32]) {
     let d = bias.len();
@@ -28,7 +75,9 @@ fn add_assign(a: &mut [f32], b: &[f32]) {
 pub fn add_inplace(a: &mut [f32], b: &[f32]) {
     assert_eq!(a.len(), b.len());
     if a.len() >= PAR_MIN {
-        a.par_chunks_mut(4096).zip(b.par_chunks(4096)).for_each(|(x, y)| add_assign(x, y));
+        a.par_chunks_mut(4096)
+            .zip(b.par_chunks(4096))
+            .for_each(|(x, y)| add_assign(x, y));
     } else {
         add_assign(a, b);
     }
@@ -37,8 +86,8 @@ pub fn add_inplace(a: &mut [f32], b: &[f32]) {
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
 fn layer_norm_row(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
     let n = x.len() as f32;
-    let mean = x.iter().sum::<f32>() / n;
-    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = sum8(x) / n;
+    let var = sq_dev8(x, mean) / n;
     let inv = 1.0 / (var + eps).sqrt();
     for ((v, g), b) in x.iter_mut().zip(g).zip(b) {
         *v = (*v - mean) * inv * g + b;
@@ -59,7 +108,7 @@ pub fn layer_norm(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
 fn rms_norm_row(x: &[f32], g: &[f32], eps: f32, out: &mut [f32], add_one: bool) {
     let n = x.len() as f32;
-    let ms = x.iter().map(|v| v * v).sum::<f32>() / n;
+    let ms = sq_dev8(x, 0.0) / n;
     let inv = 1.0 / (ms + eps).sqrt();
     if add_one {
         for ((o, v), g) in out.iter_mut().zip(x).zip(g) {
@@ -132,21 +181,21 @@ fn gated_chunk(gate: &[f32], up: &[f32], out: &mut [f32], tanh_gelu: bool) {
 /// `out = act(gate) * up` with `act` = SiLU (llama) or tanh-GELU (Gemma), where `gate_up`
 /// holds each row as `[gate | up]` (a fused projection of width `2·d`).
 pub fn gated(gate_up: &[f32], d: usize, out: &mut [f32], tanh_gelu: bool) {
-    out.par_chunks_mut(d).zip(gate_up.par_chunks(2 * d)).for_each(|(o, gu)| {
-        let (g, u) = gu.split_at(d);
-        gated_chunk(g, u, o, tanh_gelu);
-    });
+    out.par_chunks_mut(d)
+        .zip(gate_up.par_chunks(2 * d))
+        .for_each(|(o, gu)| {
+            let (g, u) = gu.split_at(d);
+            gated_chunk(g, u, o, tanh_gelu);
+        });
 }
 
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
 fn softmax_row(x: &mut [f32]) {
-    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut s = 0.0;
+    let m = max8(x);
     for v in x.iter_mut() {
         *v = fastmath::exp(*v - m);
-        s += *v;
     }
-    let inv = 1.0 / s;
+    let inv = 1.0 / sum8(x);
     for v in x.iter_mut() {
         *v *= inv;
     }
@@ -159,11 +208,16 @@ pub fn softmax(x: &mut [f32]) {
 
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
 fn logsumexp_row(x: &[f32]) -> f32 {
-    let m = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut s = 0.0f32;
-    for v in x {
-        s += fastmath::exp(*v - m);
+    let m = max8(x);
+    let mut acc = [0.0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let rem = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            acc[i] += fastmath::exp(c[i] - m);
+        }
     }
+    let s = acc.iter().sum::<f32>() + rem.iter().map(|v| fastmath::exp(v - m)).sum::<f32>();
     m + s.ln()
 }
 

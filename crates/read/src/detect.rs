@@ -28,8 +28,15 @@ pub struct Format {
 impl Format {
     /// Names accepted by `--format`.
     pub const NAMES: &'static [&'static str] = &[
-        "json", "jsonl", "parquet", "alpaca", "alpaca-jsonl", "sharegpt", "sharegpt-jsonl",
-        "messages", "messages-jsonl",
+        "json",
+        "jsonl",
+        "parquet",
+        "alpaca",
+        "alpaca-jsonl",
+        "sharegpt",
+        "sharegpt-jsonl",
+        "messages",
+        "messages-jsonl",
     ];
 
     /// Parses a `--format` value.
@@ -46,7 +53,11 @@ impl Format {
             "messages-jsonl" => (Container::Jsonl, Some(RecordShape::Messages)),
             _ => return None,
         };
-        Some(Format { container, shape, sniff: false })
+        Some(Format {
+            container,
+            shape,
+            sniff: false,
+        })
     }
 
     /// The container implied by a file's extension (`.json`, `.jsonl`/`.ndjson`, `.parquet`).
@@ -105,7 +116,13 @@ pub struct JsonStyle {
 impl JsonStyle {
     /// Python's `json.dumps` defaults, one object per line.
     pub fn jsonl_default() -> JsonStyle {
-        JsonStyle { container: Container::Jsonl, indent: None, spaced: true, ensure_ascii: false, escape_slash: false }
+        JsonStyle {
+            container: Container::Jsonl,
+            indent: None,
+            spaced: true,
+            ensure_ascii: false,
+            escape_slash: false,
+        }
     }
 
     /// Detects the layout from a file's first bytes.
@@ -124,12 +141,19 @@ impl JsonStyle {
         } else {
             None
         };
-        let spaced = memchr::memmem::find(body, b"\": ").is_some() || memchr::memmem::find(body, b"\":").is_none();
+        let spaced = memchr::memmem::find(body, b"\": ").is_some()
+            || memchr::memmem::find(body, b"\":").is_none();
         let raw_non_ascii = bytes.iter().any(|&b| b >= 0x80);
         let escaped_non_ascii = has_non_ascii_escape(body);
         let ensure_ascii = escaped_non_ascii || !raw_non_ascii;
         let escape_slash = memchr::memmem::find(body, b"\\/").is_some();
-        JsonStyle { container, indent, spaced, ensure_ascii, escape_slash }
+        JsonStyle {
+            container,
+            indent,
+            spaced,
+            ensure_ascii,
+            escape_slash,
+        }
     }
 }
 

@@ -110,7 +110,11 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
         }
         Container::Json | Container::Jsonl => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let container = if format.sniff { detect::sniff_container(&bytes, format.container) } else { format.container };
+            let container = if format.sniff {
+                detect::sniff_container(&bytes, format.container)
+            } else {
+                format.container
+            };
             let style = JsonStyle::detect(&bytes, container);
             let items = match container {
                 Container::Json => json::read_array(path, &bytes, opts.on_error)?,
@@ -123,11 +127,18 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
         Container::Parquet => Container::Parquet,
         _ => style.container,
     };
+    // A file where no record carries a response is a prompt set (evaluation prompts, LCG's
+    // pseudo-label file); otherwise a record without a response is an error.
+    let prompt_only = !raw
+        .iter()
+        .any(|i| i.value.as_ref().is_ok_and(shape::has_response));
     let mut accounting = Accounting::default();
     let mut records = Vec::with_capacity(raw.len());
     let mut positions = Vec::with_capacity(raw.len());
     for item in raw {
-        let parsed = item.value.and_then(|v| record_from_value(v, format.shape));
+        let parsed = item
+            .value
+            .and_then(|v| record_from_value(v, format.shape, prompt_only));
         match parsed {
             Ok(r) => {
                 accounting.accept();

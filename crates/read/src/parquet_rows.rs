@@ -11,7 +11,10 @@ use std::sync::Arc;
 /// Reads every row of a Parquet file as a JSON value (nulls explicit).
 pub(crate) fn read_rows(path: &Path) -> Result<(Vec<RawItem>, Arc<Schema>)> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let fmt_err = |e: &dyn std::fmt::Display| Error::Format { path: path.to_path_buf(), message: format!("not a readable Parquet file: {e}") };
+    let fmt_err = |e: &dyn std::fmt::Display| Error::Format {
+        path: path.to_path_buf(),
+        message: format!("not a readable Parquet file: {e}"),
+    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fmt_err(&e))?;
     let schema = builder.schema().clone();
     let reader = builder.build().map_err(|e| fmt_err(&e))?;
@@ -29,8 +32,13 @@ pub(crate) fn read_rows(path: &Path) -> Result<(Vec<RawItem>, Arc<Schema>)> {
         for line in buf.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
             let position = items.len();
             let fixed = gleaner_core::nonfinite::rewrite_literals(line);
-            let value = serde_json::from_slice(&fixed).map_err(|e| format!("row could not be converted: {e}"));
-            items.push(RawItem { position, location: Location::Record(position), value });
+            let value = serde_json::from_slice(&fixed)
+                .map_err(|e| format!("row could not be converted: {e}"));
+            items.push(RawItem {
+                position,
+                location: Location::Record(position),
+                value,
+            });
         }
     }
     Ok((items, schema))

@@ -18,7 +18,10 @@ fn required_str(o: &Map<String, Value>, key: &str) -> Result<String, String> {
     match o.get(key) {
         None => Err(format!("missing `{key}`")),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+        Some(v) => Err(format!(
+            "wrong type: `{key}` must be a string, found {}",
+            kind(v)
+        )),
     }
 }
 
@@ -26,7 +29,10 @@ fn optional_str(o: &Map<String, Value>, key: &str) -> Result<Option<String>, Str
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+        Some(v) => Err(format!(
+            "wrong type: `{key}` must be a string, found {}",
+            kind(v)
+        )),
     }
 }
 
@@ -49,8 +55,53 @@ fn content_text(v: Option<&Value>, at: &str, key: &str) -> Result<String, String
             }
             Ok(s)
         }
-        Some(v) => Err(format!("wrong type: `{key}` in {at} must be a string, found {}", kind(v))),
+        Some(v) => Err(format!(
+            "wrong type: `{key}` in {at} must be a string, found {}",
+            kind(v)
+        )),
     }
+}
+
+/// Fields that can hold the prompt of a prompt-only record, in order of preference.
+pub const PROMPT_KEYS: &[&str] = &[
+    "instruction",
+    "Instruction",
+    "prompt",
+    "question",
+    "query",
+    "text",
+    "conversations",
+];
+
+/// True when the object carries a response (Alpaca `output` or a chat list), i.e. it cannot
+/// belong to a prompt-only file.
+pub fn has_response(v: &Value) -> bool {
+    v.get("output").is_some()
+        || v.get("conversations").is_some_and(Value::is_array)
+        || v.get("messages").is_some_and(Value::is_array)
+}
+
+fn prompt_record(fields: Map<String, Value>) -> Result<Record, String> {
+    for key in PROMPT_KEYS {
+        if let Some(Value::String(text)) = fields.get(*key) {
+            let input = optional_str(&fields, "input")?.unwrap_or_default();
+            let system = optional_str(&fields, "system")?;
+            return Ok(Record {
+                shape: RecordShape::Prompt(key),
+                system,
+                input,
+                turns: vec![Turn {
+                    role: Role::User,
+                    content: text.clone(),
+                }],
+                fields,
+            });
+        }
+    }
+    Err(format!(
+        "no prompt field: expected one of {}",
+        PROMPT_KEYS.join(", ")
+    ))
 }
 
 fn detect_shape(o: &Map<String, Value>) -> Option<RecordShape> {
@@ -67,10 +118,23 @@ fn detect_shape(o: &Map<String, Value>) -> Option<RecordShape> {
 
 /// Parses one JSON value into a record, detecting its shape unless `forced`.
 /// The error is a one-line reason suitable for a skip count or an error message.
-pub fn record_from_value(v: Value, forced: Option<RecordShape>) -> Result<Record, String> {
+///
+/// In a prompt-only file (`prompt_only`: no record of the file has a response), records are
+/// read as [`RecordShape::Prompt`] from the first of [`PROMPT_KEYS`] that holds a string.
+pub fn record_from_value(
+    v: Value,
+    forced: Option<RecordShape>,
+    prompt_only: bool,
+) -> Result<Record, String> {
     let Value::Object(fields) = v else {
-        return Err(format!("wrong type: expected an object, found {}", kind(&v)));
+        return Err(format!(
+            "wrong type: expected an object, found {}",
+            kind(&v)
+        ));
     };
+    if prompt_only && forced.is_none() {
+        return prompt_record(fields);
+    }
     let shape = match (forced, detect_shape(&fields)) {
         (Some(f), _) => f,
         (None, Some(s)) => s,
@@ -93,12 +157,19 @@ pub fn record_from_value(v: Value, forced: Option<RecordShape>) -> Result<Record
                 system,
                 input,
                 turns: vec![
-                    Turn { role: Role::User, content: instruction },
-                    Turn { role: Role::Assistant, content: output },
+                    Turn {
+                        role: Role::User,
+                        content: instruction,
+                    },
+                    Turn {
+                        role: Role::Assistant,
+                        content: output,
+                    },
                 ],
                 fields,
             })
         }
+        RecordShape::Prompt(_) => prompt_record(fields),
         RecordShape::ShareGpt | RecordShape::Messages => {
             let (key, role_key, text_key) = if shape == RecordShape::ShareGpt {
                 ("conversations", "from", "value")
@@ -107,7 +178,12 @@ pub fn record_from_value(v: Value, forced: Option<RecordShape>) -> Result<Record
             };
             let list = match fields.get(key) {
                 Some(Value::Array(a)) => a,
-                Some(v) => return Err(format!("wrong type: `{key}` must be an array, found {}", kind(v))),
+                Some(v) => {
+                    return Err(format!(
+                        "wrong type: `{key}` must be an array, found {}",
+                        kind(v)
+                    ));
+                }
                 None => return Err(format!("missing `{key}`")),
             };
             let mut turns = Vec::with_capacity(list.len());
@@ -115,14 +191,23 @@ pub fn record_from_value(v: Value, forced: Option<RecordShape>) -> Result<Record
             for (k, m) in list.iter().enumerate() {
                 let at = format!("{key}[{k}]");
                 let Value::Object(m) = m else {
-                    return Err(format!("wrong type: {at} must be an object, found {}", kind(m)));
+                    return Err(format!(
+                        "wrong type: {at} must be an object, found {}",
+                        kind(m)
+                    ));
                 };
                 let role_name = match m.get(role_key) {
                     Some(Value::String(s)) => s.as_str(),
-                    Some(v) => return Err(format!("wrong type: `{role_key}` in {at} must be a string, found {}", kind(v))),
+                    Some(v) => {
+                        return Err(format!(
+                            "wrong type: `{role_key}` in {at} must be a string, found {}",
+                            kind(v)
+                        ));
+                    }
                     None => return Err(format!("missing `{role_key}` in {at}")),
                 };
-                let role = Role::parse(role_name).ok_or_else(|| format!("unknown role `{role_name}` in {at}"))?;
+                let role = Role::parse(role_name)
+                    .ok_or_else(|| format!("unknown role `{role_name}` in {at}"))?;
                 let content = content_text(m.get(text_key), &at, text_key)?;
                 if role == Role::System && turns.is_empty() && system.is_none() {
                     system = Some(content);
@@ -131,9 +216,17 @@ pub fn record_from_value(v: Value, forced: Option<RecordShape>) -> Result<Record
                 }
             }
             if turns.is_empty() {
-                return Err(format!("empty conversation: `{key}` has no user or assistant turn"));
+                return Err(format!(
+                    "empty conversation: `{key}` has no user or assistant turn"
+                ));
             }
-            Ok(Record { shape, system, input: String::new(), turns, fields })
+            Ok(Record {
+                shape,
+                system,
+                input: String::new(),
+                turns,
+                fields,
+            })
         }
     }
 }
@@ -145,11 +238,20 @@ mod tests {
 
     #[test]
     fn alpaca_and_sharegpt_parse() {
-        let r = record_from_value(json!({"instruction": "a", "output": "b", "extra": 1}), None).unwrap();
-        assert_eq!((r.instruction(), r.output(), r.input.as_str()), ("a", "b", ""));
+        let r = record_from_value(
+            json!({"instruction": "a", "output": "b", "extra": 1}),
+            None,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.instruction(), r.output(), r.input.as_str()),
+            ("a", "b", "")
+        );
         let s = record_from_value(
             json!({"conversations": [{"from": "system", "value": "s"}, {"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]}),
             None,
+            false,
         )
         .unwrap();
         assert_eq!(s.system.as_deref(), Some("s"));
@@ -158,11 +260,35 @@ mod tests {
 
     #[test]
     fn clear_reasons() {
-        let e = record_from_value(json!({"instruction": "a"}), None).unwrap_err();
+        let e = record_from_value(json!({"instruction": "a"}), None, false).unwrap_err();
         assert_eq!(e, "missing `output`");
-        let e = record_from_value(json!({"instruction": 3, "output": ""}), None).unwrap_err();
+        let e =
+            record_from_value(json!({"instruction": 3, "output": ""}), None, false).unwrap_err();
         assert!(e.contains("must be a string, found a number"), "{e}");
-        let e = record_from_value(json!({"conversations": [{"from": "narrator", "value": "x"}]}), None).unwrap_err();
+        let e = record_from_value(
+            json!({"conversations": [{"from": "narrator", "value": "x"}]}),
+            None,
+            false,
+        )
+        .unwrap_err();
         assert_eq!(e, "unknown role `narrator` in conversations[0]");
+    }
+}
+
+#[cfg(test)]
+mod prompt_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn prompt_only_records_take_the_first_prompt_field() {
+        let r = record_from_value(json!({"id": 1, "prompt": "p"}), None, true).unwrap();
+        assert_eq!(
+            (r.shape, r.instruction()),
+            (RecordShape::Prompt("prompt"), "p")
+        );
+        let r = record_from_value(json!({"conversations": "lima style"}), None, true).unwrap();
+        assert_eq!(r.instruction(), "lima style");
+        assert!(record_from_value(json!({"x": 1}), None, true).is_err());
     }
 }

@@ -63,7 +63,10 @@ impl Distribution {
             }
         }
         if v.is_empty() {
-            return Distribution { missing, ..Default::default() };
+            return Distribution {
+                missing,
+                ..Default::default()
+            };
         }
         v.sort_by(f64::total_cmp);
         let n = v.len();
@@ -154,12 +157,16 @@ impl Stats {
                 gleaner_core::RecordShape::Alpaca => "alpaca",
                 gleaner_core::RecordShape::ShareGpt => "sharegpt",
                 gleaner_core::RecordShape::Messages => "messages",
+                gleaner_core::RecordShape::Prompt(_) => "prompt-only",
             };
             *shapes.entry(name.to_string()).or_insert(0usize) += 1;
             if seen.insert(content_hash(r), ()).is_some() {
                 dup += 1;
             }
-            if seen_prompt.insert((r.instruction().to_string(), r.input.clone()), ()).is_some() {
+            if seen_prompt
+                .insert((r.instruction().to_string(), r.input.clone()), ())
+                .is_some()
+            {
                 dup_prompt += 1;
             }
             if let Some(id) = r.fields.get("id").filter(|v| !v.is_null()) {
@@ -168,22 +175,36 @@ impl Stats {
                 }
             }
         }
-        let chars = |f: &dyn Fn(&gleaner_core::Record) -> usize| Distribution::of(ds.records.iter().map(|r| f(r) as f64));
+        let chars = |f: &dyn Fn(&gleaner_core::Record) -> usize| {
+            Distribution::of(ds.records.iter().map(|r| f(r) as f64))
+        };
         Stats {
             path: ds.path.display().to_string(),
             read: ds.accounting.read,
             ok: ds.accounting.ok,
             skipped: ds.accounting.reasons(),
             shapes,
-            multi_turn: ds.records.iter().filter(|r| r.turns.iter().filter(|t| t.role == Role::User).count() > 1).count(),
+            multi_turn: ds
+                .records
+                .iter()
+                .filter(|r| r.turns.iter().filter(|t| t.role == Role::User).count() > 1)
+                .count(),
             with_system: ds.records.iter().filter(|r| r.system.is_some()).count(),
             turns: chars(&|r| r.turns.len()),
             instruction_chars: chars(&|r| r.instruction().chars().count()),
             input_chars: chars(&|r| r.input.chars().count()),
             output_chars: chars(&|r| r.output().chars().count()),
-            empty_instruction: ds.records.iter().filter(|r| r.instruction().trim().is_empty()).count(),
+            empty_instruction: ds
+                .records
+                .iter()
+                .filter(|r| r.instruction().trim().is_empty())
+                .count(),
             with_input: ds.records.iter().filter(|r| !r.input.is_empty()).count(),
-            empty_output: ds.records.iter().filter(|r| r.model_turns() > 0 && r.output().trim().is_empty()).count(),
+            empty_output: ds
+                .records
+                .iter()
+                .filter(|r| r.model_turns() > 0 && r.output().trim().is_empty())
+                .count(),
             no_response: ds.records.iter().filter(|r| r.model_turns() == 0).count(),
             duplicate_records: dup,
             duplicate_prompts: dup_prompt,
@@ -195,15 +216,33 @@ impl Stats {
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{}", self.path);
-        let _ = writeln!(s, "  rows            read {}  ok {}  skipped {}", self.read, self.ok, self.read - self.ok);
+        let _ = writeln!(
+            s,
+            "  rows            read {}  ok {}  skipped {}",
+            self.read,
+            self.ok,
+            self.read - self.ok
+        );
         for (reason, n) in &self.skipped {
             let _ = writeln!(s, "    skipped       {n:>6}  {reason}");
         }
-        let shapes: Vec<String> = self.shapes.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let shapes: Vec<String> = self
+            .shapes
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
         let _ = writeln!(s, "  shapes          {}", shapes.join(", "));
-        let _ = writeln!(s, "  multi-turn      {}   with system prompt {}", self.multi_turn, self.with_system);
+        let _ = writeln!(
+            s,
+            "  multi-turn      {}   with system prompt {}",
+            self.multi_turn, self.with_system
+        );
         let _ = writeln!(s, "  turns           {}", self.turns.line());
-        let _ = writeln!(s, "  instruction     {}  (chars)", self.instruction_chars.line());
+        let _ = writeln!(
+            s,
+            "  instruction     {}  (chars)",
+            self.instruction_chars.line()
+        );
         let _ = writeln!(s, "  input           {}  (chars)", self.input_chars.line());
         let _ = writeln!(s, "  output          {}  (chars)", self.output_chars.line());
         let _ = writeln!(

@@ -18,20 +18,51 @@ fn extras(r: &Record) -> Map<String, Value> {
         RecordShape::Alpaca => ALPACA_KEYS,
         RecordShape::ShareGpt => &["conversations", "system"],
         RecordShape::Messages => &["messages", "system"],
+        RecordShape::Prompt(key) => {
+            return r
+                .fields
+                .iter()
+                .filter(|(k, _)| k.as_str() != key && !ALPACA_KEYS.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+        }
     };
-    r.fields.iter().filter(|(k, _)| !skip.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
+    r.fields
+        .iter()
+        .filter(|(k, _)| !skip.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 /// Converts a record to another shape, or explains why it cannot be.
 pub fn to_shape(r: &Record, shape: RecordShape) -> Result<Map<String, Value>, String> {
     let mut out = Map::new();
     match shape {
+        RecordShape::Prompt(_) => return Err("cannot convert to a prompt-only shape".into()),
         RecordShape::Alpaca => {
-            if r.turns.iter().any(|t| !matches!(t.role, Role::User | Role::Assistant)) {
-                return Err("cannot write tool or mid-conversation system turns in Alpaca format".into());
+            if r.turns
+                .iter()
+                .any(|t| !matches!(t.role, Role::User | Role::Assistant))
+            {
+                return Err(
+                    "cannot write tool or mid-conversation system turns in Alpaca format".into(),
+                );
+            }
+            if r.turns.len() == 1 && r.turns[0].role == Role::User {
+                // A prompt without a response: an Alpaca record with an empty output.
+                out.insert(
+                    "instruction".into(),
+                    Value::String(r.turns[0].content.clone()),
+                );
+                out.insert("input".into(), Value::String(r.input.clone()));
+                out.insert("output".into(), Value::String(String::new()));
+                out.extend(extras(r));
+                return Ok(out);
             }
             let pairs: Vec<_> = r.turns.chunks(2).collect();
-            let ok = pairs.iter().all(|p| p.len() == 2 && p[0].role == Role::User && p[1].role == Role::Assistant);
+            let ok = pairs
+                .iter()
+                .all(|p| p.len() == 2 && p[0].role == Role::User && p[1].role == Role::Assistant);
             if !ok {
                 return Err("Alpaca format needs alternating user/assistant turns".into());
             }
@@ -48,7 +79,10 @@ pub fn to_shape(r: &Record, shape: RecordShape) -> Result<Map<String, Value>, St
                 out.insert("system".into(), Value::String(s.clone()));
             }
             if !history.is_empty() {
-                let h: Vec<Value> = history.iter().map(|p| json!([p[0].content, p[1].content])).collect();
+                let h: Vec<Value> = history
+                    .iter()
+                    .map(|p| json!([p[0].content, p[1].content]))
+                    .collect();
                 out.insert("history".into(), Value::Array(h));
             }
         }
@@ -58,13 +92,23 @@ pub fn to_shape(r: &Record, shape: RecordShape) -> Result<Map<String, Value>, St
             } else {
                 ("messages", "role", "content")
             };
-            let name = |role: Role| if shape == RecordShape::ShareGpt { role.sharegpt_name() } else { role.openai_name() };
+            let name = |role: Role| {
+                if shape == RecordShape::ShareGpt {
+                    role.sharegpt_name()
+                } else {
+                    role.openai_name()
+                }
+            };
             let mut list = Vec::new();
             if let Some(s) = &r.system {
                 list.push(json!({rk: name(Role::System), tk: s}));
             }
             for (k, t) in r.turns.iter().enumerate() {
-                let content = if k == 0 && !r.input.is_empty() { format!("{}\n{}", t.content, r.input) } else { t.content.clone() };
+                let content = if k == 0 && !r.input.is_empty() {
+                    format!("{}\n{}", t.content, r.input)
+                } else {
+                    t.content.clone()
+                };
                 list.push(json!({rk: name(t.role), tk: content}));
             }
             out.insert(key.into(), Value::Array(list));

@@ -21,7 +21,13 @@ pub struct PyFormatter {
 impl PyFormatter {
     /// A formatter for `style`. `track_sentinels` enables the (slower) sentinel check.
     pub fn new(style: JsonStyle, track_sentinels: bool) -> Self {
-        PyFormatter { style, level: 0, has_value: false, pending: None, track_sentinels }
+        PyFormatter {
+            style,
+            level: 0,
+            has_value: false,
+            pending: None,
+            track_sentinels,
+        }
     }
 
     fn newline_indent<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
@@ -43,7 +49,11 @@ impl PyFormatter {
     }
 
     fn colon(&self) -> &'static [u8] {
-        if self.style.indent.is_some() || self.style.spaced { b": " } else { b":" }
+        if self.style.indent.is_some() || self.style.spaced {
+            b": "
+        } else {
+            b":"
+        }
     }
 
     fn out<'a, W: ?Sized + Write>(&'a mut self, w: &'a mut W) -> Sink<'a, W> {
@@ -153,7 +163,11 @@ impl Formatter for PyFormatter {
             None => w.write_all(b"\""),
         }
     }
-    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
         if let Some((raw, _)) = &mut self.pending {
             raw.push_str(fragment);
         }
@@ -175,7 +189,11 @@ impl Formatter for PyFormatter {
         }
         sink.put(&tmp)
     }
-    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, esc: CharEscape) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        esc: CharEscape,
+    ) -> io::Result<()> {
         let (raw_char, text): (char, Vec<u8>) = match esc {
             CharEscape::Quote => ('"', b"\\\"".to_vec()),
             CharEscape::ReverseSolidus => ('\\', b"\\\\".to_vec()),
@@ -195,8 +213,14 @@ impl Formatter for PyFormatter {
 }
 
 /// Serialises one value with the Python-style formatter.
-pub fn to_writer<W: Write, T: serde::Serialize + ?Sized>(w: W, v: &T, style: JsonStyle, track_sentinels: bool) -> io::Result<()> {
-    let mut ser = serde_json::Serializer::with_formatter(w, PyFormatter::new(style, track_sentinels));
+pub fn to_writer<W: Write, T: serde::Serialize + ?Sized>(
+    w: W,
+    v: &T,
+    style: JsonStyle,
+    track_sentinels: bool,
+) -> io::Result<()> {
+    let mut ser =
+        serde_json::Serializer::with_formatter(w, PyFormatter::new(style, track_sentinels));
     v.serialize(&mut ser).map_err(io::Error::other)
 }
 
@@ -207,7 +231,13 @@ mod tests {
     use serde_json::json;
 
     fn style(indent: Option<usize>, spaced: bool, ascii: bool) -> JsonStyle {
-        JsonStyle { container: Container::Json, indent, spaced, ensure_ascii: ascii, escape_slash: false }
+        JsonStyle {
+            container: Container::Json,
+            indent,
+            spaced,
+            ensure_ascii: ascii,
+            escape_slash: false,
+        }
     }
 
     fn s(v: &serde_json::Value, st: JsonStyle) -> String {
@@ -220,7 +250,10 @@ mod tests {
     fn matches_python_layouts() {
         let v = json!([{"a": "é/😀", "b": [1, 2], "c": {}, "d": gleaner_core::nonfinite::NAN}]);
         // json.dumps(v) in Python
-        assert_eq!(s(&v, style(None, true, true)), r#"[{"a": "\u00e9/\ud83d\ude00", "b": [1, 2], "c": {}, "d": NaN}]"#);
+        assert_eq!(
+            s(&v, style(None, true, true)),
+            r#"[{"a": "\u00e9/\ud83d\ude00", "b": [1, 2], "c": {}, "d": NaN}]"#
+        );
         // json.dumps(v, indent=4, ensure_ascii=False)
         assert_eq!(
             s(&v, style(Some(4), true, false)),

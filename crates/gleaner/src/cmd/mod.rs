@@ -1,6 +1,7 @@
 //! Command implementations.
 
 mod convert;
+mod embed;
 mod models;
 mod stats;
 
@@ -13,6 +14,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Convert(a) => convert::run(a),
         Command::Stats(a) => stats::run(a),
+        Command::Embed(a) => embed::run(a),
         Command::Models(m) => models::run(m),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();

@@ -6,4 +6,5 @@
 mod util;
 
 mod badinput;
+mod embed;
 mod roundtrip;

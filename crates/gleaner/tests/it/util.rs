@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// A path under the repository's `data/`.
@@ -17,7 +20,11 @@ pub fn data(rel: &str) -> PathBuf {
 
 /// Runs the gleaner binary; returns its output.
 pub fn gleaner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gleaner")).args(args).env("NO_COLOR", "1").output().expect("run gleaner")
+    Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run gleaner")
 }
 
 /// Runs gleaner and asserts success, returning stdout.

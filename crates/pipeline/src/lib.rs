@@ -1,0 +1,58 @@
+//! # gleaner-pipeline
+//!
+//! The stages, each reading and writing a side file keyed by row id so it can be reused on a
+//! rerun, and the method presets (`car`, `cherry`, `superfilter`, `lcg`) as short recipes
+//! over those stages. Progress and log lines go through an [`Observer`] supplied by the
+//! caller (the CLI draws progress bars on stderr).
+
+pub mod embed;
+
+use std::path::{Path, PathBuf};
+
+/// Receives progress and log lines from stages.
+pub trait Observer: Sync {
+    /// A stage begins with `total` units of work.
+    fn start(&self, stage: &str, total: u64, unit: &str);
+    /// Work advanced to `done` units.
+    fn progress(&self, done: u64);
+    /// The current stage ended.
+    fn finish(&self);
+    /// An informational line.
+    fn info(&self, msg: &str);
+}
+
+/// An observer that prints nothing.
+pub struct Silent;
+
+impl Observer for Silent {
+    fn start(&self, _: &str, _: u64, _: &str) {}
+    fn progress(&self, _: u64) {}
+    fn finish(&self) {}
+    fn info(&self, _: &str) {}
+}
+
+/// A directory of side files for one run (`--work-dir`, default `OUT.gleaner/`).
+#[derive(Debug, Clone)]
+pub struct WorkDir {
+    /// The directory.
+    pub dir: PathBuf,
+}
+
+impl WorkDir {
+    /// The work dir for an output path: `OUT.gleaner/` beside it.
+    pub fn for_output(out: &Path) -> WorkDir {
+        let name = out
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        WorkDir {
+            dir: out.with_file_name(format!("{name}.gleaner")),
+        }
+    }
+
+    /// A side file path inside the work dir (created on demand).
+    pub fn side(&self, name: &str) -> gleaner_core::Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| gleaner_core::Error::io(&self.dir, e))?;
+        Ok(self.dir.join(name))
+    }
+}
