@@ -1,7 +1,7 @@
 //! BERT-family encoder over packed sequences.
 
 use gleaner_core::{Error, Result};
-use gleaner_nn::weights::{SafeTensorFiles, read_json};
+use gleaner_nn::weights::{SafeTensorFiles, TensorGetter, read_json};
 use gleaner_nn::{AttentionShape, Linear, Packed, attention, ops};
 use std::path::Path;
 
@@ -114,11 +114,8 @@ impl BertEncoder {
 
     /// Builds the encoder from a tensor getter (names without prefix, e.g.
     /// `embeddings.word_embeddings.weight`). Used for safetensors and for PyTorch checkpoints.
-    pub fn from_tensors(
-        cfg: BertConfig,
-        get: &dyn Fn(&str) -> Result<(Vec<f32>, Vec<usize>)>,
-    ) -> Result<BertEncoder> {
-        struct G<'a>(&'a dyn Fn(&str) -> Result<(Vec<f32>, Vec<usize>)>);
+    pub fn from_tensors(cfg: BertConfig, get: TensorGetter<'_>) -> Result<BertEncoder> {
+        struct G<'a>(TensorGetter<'a>);
         impl G<'_> {
             fn lin(&self, n: &str) -> Result<Linear> {
                 let (w, s) = (self.0)(&format!("{n}.weight"))?;

@@ -4,6 +4,12 @@ use gleaner_core::{Error, Result};
 use safetensors::{Dtype, SafeTensors};
 use std::path::{Path, PathBuf};
 
+/// A tensor as `f32` values with its shape.
+pub type TensorF32 = (Vec<f32>, Vec<usize>);
+
+/// Looks up a tensor by name (weights from safetensors, PyTorch checkpoints, GGUF, …).
+pub type TensorGetter<'a> = &'a dyn Fn(&str) -> Result<TensorF32>;
+
 /// A memory-mapped safetensors file (or several shards) with f32 access by name.
 pub struct SafeTensorFiles {
     maps: Vec<(PathBuf, memmap2::Mmap)>,

@@ -19,18 +19,11 @@ pub fn embed_stage(
 ) -> Result<Matrix> {
     let manifest =
         Manifest::new("embed", Some(embedder.identity()), &ds.ids).param("text", text.name());
-    if side.exists() {
-        if let Some(old) = Manifest::read_for(side)? {
-            let same_recipe = old.stage == manifest.stage
-                && old.model == manifest.model
-                && old.params == manifest.params;
-            if same_recipe {
-                if let Ok(m) = Matrix::read(side).and_then(|m| m.align(&ds.ids, side)) {
-                    obs.info(&format!("reusing embeddings from {}", side.display()));
-                    return Ok(m);
-                }
-            }
-        }
+    if let Some(m) = crate::reuse(side, &manifest, |p| {
+        Matrix::read(p).and_then(|m| m.align(&ds.ids, p))
+    })? {
+        obs.info(&format!("reusing embeddings from {}", side.display()));
+        return Ok(m);
     }
     let texts: Vec<String> = ds.records.iter().map(|r| text.render(r)).collect();
     obs.start("embed", texts.len() as u64, "texts");

@@ -56,3 +56,24 @@ impl WorkDir {
         Ok(self.dir.join(name))
     }
 }
+
+/// Reads a side file made by the same recipe (stage, model, parameters) as `manifest`, if
+/// there is one and it covers the rows `load` needs; `None` means "compute it".
+///
+/// The input digest is not compared: `load` aligns by row id, so a side file computed over a
+/// superset of the rows (the full pool) serves a subset too.
+pub fn reuse<T>(
+    side: &Path,
+    manifest: &gleaner_cache::Manifest,
+    load: impl FnOnce(&Path) -> gleaner_core::Result<T>,
+) -> gleaner_core::Result<Option<T>> {
+    let Some(old) = gleaner_cache::Manifest::read_for(side)? else {
+        return Ok(None);
+    };
+    let same_recipe =
+        old.stage == manifest.stage && old.model == manifest.model && old.params == manifest.params;
+    if !same_recipe || !side.exists() {
+        return Ok(None);
+    }
+    Ok(load(side).ok())
+}

@@ -169,10 +169,10 @@ impl Stats {
             {
                 dup_prompt += 1;
             }
-            if let Some(id) = r.fields.get("id").filter(|v| !v.is_null()) {
-                if seen_id.insert(id.to_string(), ()).is_some() {
-                    dup_id += 1;
-                }
+            if let Some(id) = r.fields.get("id").filter(|v| !v.is_null())
+                && seen_id.insert(id.to_string(), ()).is_some()
+            {
+                dup_id += 1;
             }
         }
         let chars = |f: &dyn Fn(&gleaner_core::Record) -> usize| {

@@ -57,10 +57,8 @@ pub fn lcg(
             break;
         }
         let c = labels[i] as usize;
-        if let Some(q) = opts.per_cluster_quota {
-            if per_cluster[c] >= q {
-                continue;
-            }
+        if opts.per_cluster_quota.is_some_and(|q| per_cluster[c] >= q) {
+            continue;
         }
         per_cluster[c] += 1;
         chosen[i] = true;
