@@ -45,6 +45,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Embed records with a sentence-transformers model into a side file.
     Embed(EmbedArgs),
+    /// Select rows by a method's rule from scores, clusters or embeddings already computed.
+    #[command(subcommand)]
+    Select(SelectCommand),
     /// Install or list models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -111,4 +114,59 @@ pub struct EmbedArgs {
     /// Tokens per forward batch (packed, no padding).
     #[arg(long, default_value_t = 8192)]
     pub batch_tokens: usize,
+}
+
+/// Output options shared by commands that write records.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output file; stdout when absent. The extension picks the container.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Output format (default: from the output extension, else the input's).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
+    pub to: Option<String>,
+}
+
+/// How many rows to keep.
+#[derive(Debug, Clone, Args)]
+pub struct BudgetArgs {
+    /// Keep this fraction (each method names its base count).
+    #[arg(long, conflicts_with = "budget")]
+    pub ratio: Option<f64>,
+    /// Keep this many rows.
+    #[arg(long)]
+    pub budget: Option<usize>,
+}
+
+/// `gleaner select …`.
+#[derive(Debug, Subcommand)]
+pub enum SelectCommand {
+    /// CaR: top n1 by quality score, plus the best n2 of each cluster not yet covered.
+    Car(SelectCarArgs),
+}
+
+/// `gleaner select car`.
+#[derive(Debug, Args)]
+pub struct SelectCarArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Scores: a side file `PATH[:COLUMN]` (default column `quality`) or a record field.
+    #[arg(long, default_value = "score")]
+    pub score: String,
+    /// Clusters: a side file `PATH[:COLUMN]` (default column `cluster`) or a record field.
+    #[arg(long, default_value = "label")]
+    pub cluster: String,
+    /// Rows taken by score.
+    #[arg(long, default_value_t = 1000)]
+    pub n1: usize,
+    /// Best rows per cluster added when not already kept.
+    #[arg(long, default_value_t = 1)]
+    pub n2: usize,
+    /// Set n1 from a budget or ratio of the input rows instead.
+    #[command(flatten)]
+    pub size: BudgetArgs,
 }

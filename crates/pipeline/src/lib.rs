@@ -6,6 +6,8 @@
 //! caller (the CLI draws progress bars on stderr).
 
 pub mod embed;
+pub mod summary;
+pub mod values;
 
 use std::path::{Path, PathBuf};
 

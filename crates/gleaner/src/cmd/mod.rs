@@ -3,6 +3,7 @@
 mod convert;
 mod embed;
 mod models;
+mod select;
 mod stats;
 
 use crate::cli::{Cli, Command, InputArgs, OnErrorArg};
@@ -15,6 +16,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Embed(a) => embed::run(a),
+        Command::Select(s) => select::run(s),
         Command::Models(m) => models::run(m),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
@@ -51,4 +53,17 @@ pub fn read_input(args: &InputArgs) -> Result<Dataset> {
         }
     }
     Ok(ds)
+}
+
+/// Writes the picked rows of `ds` in the requested (or the source's) format.
+pub fn write_picks(
+    ds: &Dataset,
+    picks: &[gleaner_select::Pick],
+    out: &crate::cli::OutputArgs,
+) -> Result<()> {
+    let idx: Vec<usize> = picks.iter().map(|p| p.index).collect();
+    let sub = ds.subset(&idx);
+    let target = convert::target_for(ds, out.output.as_deref(), out.to.as_deref())?;
+    gleaner_write::write(out.output.as_deref(), &sub.records, &target)?;
+    Ok(())
 }

@@ -8,3 +8,4 @@ mod util;
 mod badinput;
 mod embed;
 mod roundtrip;
+mod select;
