@@ -45,6 +45,9 @@ pub enum Command {
     Stats(StatsArgs),
     /// Embed records with a sentence-transformers model into a side file.
     Embed(EmbedArgs),
+    /// Score every row into a side file.
+    #[command(subcommand)]
+    Score(ScoreCommand),
     /// Select rows by a method's rule from scores, clusters or embeddings already computed.
     #[command(subcommand)]
     Select(SelectCommand),
@@ -169,4 +172,29 @@ pub struct SelectCarArgs {
     /// Set n1 from a budget or ratio of the input rows instead.
     #[command(flatten)]
     pub size: BudgetArgs,
+}
+
+/// `gleaner score …`.
+#[derive(Debug, Subcommand)]
+pub enum ScoreCommand {
+    /// Quality score per row (CaR's IQS checkpoint, or a scorer trained by `gleaner train quality`).
+    Quality(ScoreQualityArgs),
+}
+
+/// `gleaner score quality`.
+#[derive(Debug, Args)]
+pub struct ScoreQualityArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output side file (`row_id`, `row_index`, `quality`): .parquet or .jsonl.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Quality model: an IQS checkpoint directory (hparams.yaml + checkpoints/*.ckpt).
+    #[arg(long)]
+    pub model: String,
+    /// The IQS encoder directory (config.json + tokenizer.json), when hparams.yaml names a
+    /// model that is not beside it or in a local Hugging Face cache.
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
 }

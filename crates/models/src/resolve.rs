@@ -108,9 +108,16 @@ pub fn resolve(arg: &str) -> Result<ModelPath> {
             return Ok(m);
         }
     }
-    if arg.contains('/') {
-        for hub in hf_hub_dirs() {
-            if let Some(m) = hf_snapshot(&hub, arg).and_then(|p| classify(&p)) {
+    // HF ids: `org/name`, and legacy org-less ids such as `xlm-roberta-large`, which the hub
+    // now also serves as `FacebookAI/xlm-roberta-large`.
+    for hub in hf_hub_dirs() {
+        let mut ids = vec![arg.to_string()];
+        if !arg.contains('/') {
+            ids.push(format!("FacebookAI/{arg}"));
+            ids.push(format!("google-bert/{arg}"));
+        }
+        for id in &ids {
+            if let Some(m) = hf_snapshot(&hub, id).and_then(|p| classify(&p)) {
                 return Ok(m);
             }
         }

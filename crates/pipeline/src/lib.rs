@@ -6,6 +6,7 @@
 //! caller (the CLI draws progress bars on stderr).
 
 pub mod embed;
+pub mod score;
 pub mod summary;
 pub mod values;
 

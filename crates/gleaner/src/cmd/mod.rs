@@ -3,6 +3,7 @@
 mod convert;
 mod embed;
 mod models;
+mod score;
 mod select;
 mod stats;
 
@@ -16,6 +17,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Embed(a) => embed::run(a),
+        Command::Score(s) => score::run(s),
         Command::Select(s) => select::run(s),
         Command::Models(m) => models::run(m),
         Command::Completions { shell } => {

@@ -1,0 +1,57 @@
+//! Per-row scoring stages whose results go to a side file (`quality`, IFD columns, …).
+
+use crate::Observer;
+use gleaner_cache::{Column, Manifest, SideTable};
+use gleaner_core::{Record, Result};
+use gleaner_read::Dataset;
+use std::path::Path;
+
+/// A model that gives each record one quality score (higher is better).
+pub trait QualityModel: Sync {
+    /// Scores records, in order. `progress` receives the number done so far.
+    fn score(&self, records: &[Record], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>>;
+    /// A stable identity for manifests.
+    fn identity(&self) -> String;
+}
+
+/// CaR's IQS checkpoint as a [`QualityModel`]; it scores CaR's input string.
+pub struct IqsModel {
+    /// The loaded model.
+    pub iqs: gleaner_iqs::Iqs,
+    /// Identity (checkpoint path and size).
+    pub id: String,
+}
+
+impl QualityModel for IqsModel {
+    fn score(&self, records: &[Record], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(records.len());
+        for chunk in records.chunks(256) {
+            let texts: Vec<String> = chunk.iter().map(gleaner_core::layout::car_text).collect();
+            out.extend(self.iqs.score(&texts)?);
+            progress(out.len());
+        }
+        Ok(out)
+    }
+
+    fn identity(&self) -> String {
+        self.id.clone()
+    }
+}
+
+/// Scores every record into the `quality` column of `side` (reused when the side file was
+/// made by the same model and covers the rows).
+pub fn quality_stage(ds: &Dataset, model: &dyn QualityModel, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
+    let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids);
+    if let Some(t) = crate::reuse(side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
+        obs.info(&format!("reusing quality scores from {}", side.display()));
+        return Ok(t);
+    }
+    obs.start("quality", ds.len() as u64, "rows");
+    let scores = model.score(&ds.records, &|n| obs.progress(n as u64))?;
+    obs.finish();
+    let mut t = SideTable::new(&ds.ids, &ds.positions);
+    t.set("quality", Column::F64(scores));
+    t.write(side)?;
+    manifest.write_for(side)?;
+    Ok(t)
+}
