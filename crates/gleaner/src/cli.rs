@@ -45,6 +45,8 @@ pub enum Command {
     Stats(StatsArgs),
     /// Embed records with a sentence-transformers model into a side file.
     Embed(EmbedArgs),
+    /// Cluster an embedding side file: PCA, then k-means; writes `cluster` and `distance`.
+    Cluster(ClusterArgs),
     /// Score every row into a side file.
     #[command(subcommand)]
     Score(ScoreCommand),
@@ -197,4 +199,32 @@ pub struct ScoreQualityArgs {
     /// model that is not beside it or in a local Hugging Face cache.
     #[arg(long)]
     pub encoder: Option<PathBuf>,
+}
+
+/// `gleaner cluster`.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// Embedding side file (from `gleaner embed`).
+    pub embeddings: PathBuf,
+    /// Output side file (`row_id`, `row_index`, `cluster`, `distance`).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// PCA before k-means: a variance fraction (0.95, as CaR and LCG), a component count, or `none`.
+    #[arg(long, default_value = "0.95")]
+    pub pca: String,
+    /// Number of clusters (overrides --k-rule).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Rule for k: car = ⌊√(n/2)⌋, lcg = ⌊√(n/8)⌋.
+    #[arg(long, value_parser = ["car", "lcg"], default_value = "car")]
+    pub k_rule: String,
+    /// Seed.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// k-means restarts; the lowest inertia wins.
+    #[arg(long, default_value_t = 3)]
+    pub n_init: usize,
+    /// Mini-batch k-means with this batch size (for millions of rows).
+    #[arg(long)]
+    pub mini_batch: Option<usize>,
 }

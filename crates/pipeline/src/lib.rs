@@ -5,6 +5,7 @@
 //! over those stages. Progress and log lines go through an [`Observer`] supplied by the
 //! caller (the CLI draws progress bars on stderr).
 
+pub mod cluster;
 pub mod embed;
 pub mod score;
 pub mod summary;

@@ -40,9 +40,16 @@ impl QualityModel for IqsModel {
 
 /// Scores every record into the `quality` column of `side` (reused when the side file was
 /// made by the same model and covers the rows).
-pub fn quality_stage(ds: &Dataset, model: &dyn QualityModel, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
+pub fn quality_stage(
+    ds: &Dataset,
+    model: &dyn QualityModel,
+    side: &Path,
+    obs: &dyn Observer,
+) -> Result<SideTable> {
     let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids);
-    if let Some(t) = crate::reuse(side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
+    if let Some(t) = crate::reuse(side, &manifest, |p| {
+        SideTable::read(p).and_then(|t| t.align(&ds.ids, p))
+    })? {
         obs.info(&format!("reusing quality scores from {}", side.display()));
         return Ok(t);
     }

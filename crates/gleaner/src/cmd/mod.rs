@@ -1,5 +1,6 @@
 //! Command implementations.
 
+mod cluster;
 mod convert;
 mod embed;
 mod models;
@@ -17,6 +18,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Convert(a) => convert::run(a),
         Command::Stats(a) => stats::run(a),
         Command::Embed(a) => embed::run(a),
+        Command::Cluster(a) => cluster::run(a),
         Command::Score(s) => score::run(s),
         Command::Select(s) => select::run(s),
         Command::Models(m) => models::run(m),

@@ -17,7 +17,11 @@ pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn Quali
     let path = gleaner_models::resolve(model)?;
     let dir = path.path();
     if dir.join("hparams.yaml").is_file() || dir.extension().is_some_and(|e| e == "ckpt") {
-        let model_dir = if dir.is_file() { dir.parent().and_then(Path::parent).unwrap_or(dir) } else { dir };
+        let model_dir = if dir.is_file() {
+            dir.parent().and_then(Path::parent).unwrap_or(dir)
+        } else {
+            dir
+        };
         let enc = match encoder {
             Some(e) => e.to_path_buf(),
             None => match gleaner_iqs::Iqs::local_encoder_dir(model_dir)? {
@@ -33,7 +37,10 @@ pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn Quali
         };
         let iqs = gleaner_iqs::Iqs::load(dir, &enc)?;
         let size = std::fs::metadata(dir).map(|m| m.len()).unwrap_or(0);
-        return Ok(Box::new(IqsModel { iqs, id: format!("iqs:{}:{size}", dir.display()) }));
+        return Ok(Box::new(IqsModel {
+            iqs,
+            id: format!("iqs:{}:{size}", dir.display()),
+        }));
     }
     anyhow::bail!("{model}: not an IQS checkpoint directory (no hparams.yaml)")
 }

@@ -1,0 +1,69 @@
+//! `gleaner cluster`.
+
+use crate::cli::ClusterArgs;
+use crate::log::BarObserver;
+use anyhow::{Result, bail};
+use gleaner_cluster::{KRule, PcaTarget};
+use gleaner_core::RowId;
+use gleaner_pipeline::cluster::{ClusterOptions, cluster_stage};
+
+/// Parses `--pca`.
+pub fn parse_pca(s: &str) -> Result<Option<PcaTarget>> {
+    if s == "none" {
+        return Ok(None);
+    }
+    if let Ok(c) = s.parse::<usize>() {
+        return Ok(Some(PcaTarget::Components(c)));
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(Some(PcaTarget::Variance(v))),
+        _ => bail!("--pca must be a fraction in (0, 1), a component count, or `none` (got `{s}`)"),
+    }
+}
+
+/// The k rule from `--k` / `--k-rule`.
+pub fn parse_k(k: Option<usize>, rule: &str) -> KRule {
+    match (k, rule) {
+        (Some(k), _) => KRule::Fixed(k),
+        (None, "lcg") => KRule::LcgSqrtEighth,
+        _ => KRule::CarSqrtHalf,
+    }
+}
+
+pub fn run(a: ClusterArgs) -> Result<()> {
+    let emb = gleaner_cache::Matrix::read(&a.embeddings)?;
+    let ids: Vec<RowId> = emb.row_id.iter().map(|&i| RowId(i)).collect();
+    let identity = gleaner_cache::Manifest::read_for(&a.embeddings)?
+        .map(|m| {
+            format!(
+                "{}:{}",
+                m.model.unwrap_or_default(),
+                m.params.get("text").cloned().unwrap_or_default()
+            )
+        })
+        .unwrap_or_else(|| a.embeddings.display().to_string());
+    let opts = ClusterOptions {
+        pca: parse_pca(&a.pca)?,
+        k: parse_k(a.k, &a.k_rule),
+        n_init: a.n_init,
+        seed: a.seed,
+        mini_batch: a.mini_batch,
+    };
+    let t0 = std::time::Instant::now();
+    let c = cluster_stage(
+        &emb,
+        &ids,
+        &identity,
+        &opts,
+        &a.output,
+        &BarObserver::default(),
+    )?;
+    crate::log::info(format!(
+        "{} rows in {} clusters in {:.2}s → {}",
+        ids.len(),
+        c.k,
+        t0.elapsed().as_secs_f64(),
+        a.output.display()
+    ));
+    Ok(())
+}
