@@ -44,10 +44,7 @@ impl Manifest {
 
     /// The manifest path that belongs to a side file (`X.parquet` → `X.manifest.json`).
     pub fn path_for(side: &Path) -> PathBuf {
-        let stem = side
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let stem = side.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         side.with_file_name(format!("{stem}.manifest.json"))
     }
 
@@ -64,10 +61,7 @@ impl Manifest {
         match std::fs::read_to_string(&p) {
             Ok(t) => serde_json::from_str(&t)
                 .map(Some)
-                .map_err(|e| Error::SideFile {
-                    path: p.clone(),
-                    message: format!("unreadable manifest: {e}"),
-                }),
+                .map_err(|e| Error::SideFile { path: p.clone(), message: format!("unreadable manifest: {e}") }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::io(&p, e)),
         }
@@ -83,20 +77,11 @@ impl Manifest {
         };
         cmp("stage", &self.stage, &other.stage);
         cmp("gleaner", &self.gleaner, &other.gleaner);
-        cmp(
-            "model",
-            self.model.as_deref().unwrap_or("-"),
-            other.model.as_deref().unwrap_or("-"),
-        );
+        cmp("model", self.model.as_deref().unwrap_or("-"), other.model.as_deref().unwrap_or("-"));
         cmp("input", &self.input, &other.input);
-        let keys: std::collections::BTreeSet<&String> =
-            self.params.keys().chain(other.params.keys()).collect();
+        let keys: std::collections::BTreeSet<&String> = self.params.keys().chain(other.params.keys()).collect();
         for k in keys {
-            cmp(
-                k,
-                self.params.get(k).map_or("-", String::as_str),
-                other.params.get(k).map_or("-", String::as_str),
-            );
+            cmp(k, self.params.get(k).map_or("-", String::as_str), other.params.get(k).map_or("-", String::as_str));
         }
         d
     }

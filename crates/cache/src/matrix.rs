@@ -47,12 +47,7 @@ impl Matrix {
 
     /// Rows reordered to match `ids`; errors when some are missing.
     pub fn align(&self, ids: &[RowId], path: &Path) -> Result<Matrix> {
-        let at: HashMap<u64, usize> = self
-            .row_id
-            .iter()
-            .enumerate()
-            .map(|(i, &id)| (id, i))
-            .collect();
+        let at: HashMap<u64, usize> = self.row_id.iter().enumerate().map(|(i, &id)| (id, i)).collect();
         let mut data = Vec::with_capacity(ids.len() * self.dim);
         let mut row_index = Vec::with_capacity(ids.len());
         let mut missing = 0;
@@ -66,37 +61,21 @@ impl Matrix {
             }
         }
         if missing > 0 {
-            return Err(side(
-                path,
-                format!(
-                    "{missing} of {} input rows have no embedding in this file",
-                    ids.len()
-                ),
-            ));
+            return Err(side(path, format!("{missing} of {} input rows have no embedding in this file", ids.len())));
         }
-        Ok(Matrix {
-            row_id: ids.iter().map(|r| r.0).collect(),
-            row_index,
-            dim: self.dim,
-            data,
-        })
+        Ok(Matrix { row_id: ids.iter().map(|r| r.0).collect(), row_index, dim: self.dim, data })
     }
 
     /// Writes the matrix as Parquet.
     pub fn write(&self, path: &Path) -> Result<()> {
         let item = Arc::new(Field::new("item", DataType::Float32, false));
         let values = Float32Array::from(self.data.clone());
-        let list =
-            FixedSizeListArray::try_new(item.clone(), self.dim as i32, Arc::new(values), None)
-                .map_err(|e| other(path, &e))?;
+        let list = FixedSizeListArray::try_new(item.clone(), self.dim as i32, Arc::new(values), None)
+            .map_err(|e| other(path, &e))?;
         let schema = Arc::new(Schema::new(vec![
             Field::new("row_id", DataType::UInt64, false),
             Field::new("row_index", DataType::UInt64, false),
-            Field::new(
-                "embedding",
-                DataType::FixedSizeList(item, self.dim as i32),
-                false,
-            ),
+            Field::new("embedding", DataType::FixedSizeList(item, self.dim as i32), false),
         ]));
         let arrays: Vec<ArrayRef> = vec![
             Arc::new(UInt64Array::from(self.row_id.clone())),
@@ -116,11 +95,7 @@ impl Matrix {
         let mut m = Matrix::default();
         for batch in reader {
             let batch = batch.map_err(|e| side(path, e.to_string()))?;
-            let get = |n: &str| {
-                batch
-                    .column_by_name(n)
-                    .ok_or_else(|| side(path, format!("missing column `{n}`")))
-            };
+            let get = |n: &str| batch.column_by_name(n).ok_or_else(|| side(path, format!("missing column `{n}`")));
             let ids = get("row_id")?
                 .as_any()
                 .downcast_ref::<UInt64Array>()
@@ -140,8 +115,7 @@ impl Matrix {
                 .downcast_ref::<Float32Array>()
                 .ok_or_else(|| side(path, "embedding values are not f32".into()))?;
             let start = emb.offset() * m.dim;
-            m.data
-                .extend_from_slice(&vals.values()[start..start + emb.len() * m.dim]);
+            m.data.extend_from_slice(&vals.values()[start..start + emb.len() * m.dim]);
             m.row_id.extend_from_slice(ids.values());
             m.row_index.extend_from_slice(pos.values());
         }
@@ -157,12 +131,7 @@ mod tests {
     fn round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("e.parquet");
-        let m = Matrix::new(
-            &[RowId(1), RowId(2)],
-            &[0, 1],
-            3,
-            vec![1., 2., 3., 4., 5., 6.],
-        );
+        let m = Matrix::new(&[RowId(1), RowId(2)], &[0, 1], 3, vec![1., 2., 3., 4., 5., 6.]);
         m.write(&p).unwrap();
         assert_eq!(Matrix::read(&p).unwrap(), m);
         assert_eq!(m.align(&[RowId(2)], &p).unwrap().data, vec![4., 5., 6.]);

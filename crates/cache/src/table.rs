@@ -1,8 +1,6 @@
 //! Row-keyed score tables.
 
-use arrow::array::{
-    Array, ArrayRef, Float32Array, Float64Array, Int64Array, StringArray, UInt64Array,
-};
+use arrow::array::{Array, ArrayRef, Float32Array, Float64Array, Int64Array, StringArray, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
 use gleaner_core::{Error, Result, RowId};
@@ -134,30 +132,19 @@ impl SideTable {
 
     /// A column as f64, or an error naming the file and the columns that do exist.
     pub fn f64_column(&self, name: &str, path: &Path) -> Result<Vec<f64>> {
-        self.get(name)
-            .map(Column::as_f64)
-            .ok_or_else(|| Error::SideFile {
-                path: path.to_path_buf(),
-                message: format!(
-                    "no column `{name}` (columns: {})",
-                    self.columns
-                        .iter()
-                        .map(|(n, _)| n.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            })
+        self.get(name).map(Column::as_f64).ok_or_else(|| Error::SideFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "no column `{name}` (columns: {})",
+                self.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        })
     }
 
     /// Rows of this table reordered to match `ids` (a dataset's row ids). Returns the aligned
     /// table, or an error listing how many ids are missing.
     pub fn align(&self, ids: &[RowId], path: &Path) -> Result<SideTable> {
-        let at: HashMap<u64, usize> = self
-            .row_id
-            .iter()
-            .enumerate()
-            .map(|(i, &id)| (id, i))
-            .collect();
+        let at: HashMap<u64, usize> = self.row_id.iter().enumerate().map(|(i, &id)| (id, i)).collect();
         let mut idx = Vec::with_capacity(ids.len());
         let mut missing = 0usize;
         for id in ids {
@@ -183,11 +170,7 @@ impl SideTable {
         SideTable {
             row_id: idx.iter().map(|&i| self.row_id[i]).collect(),
             row_index: idx.iter().map(|&i| self.row_index[i]).collect(),
-            columns: self
-                .columns
-                .iter()
-                .map(|(n, c)| (n.clone(), c.take(idx)))
-                .collect(),
+            columns: self.columns.iter().map(|(n, c)| (n.clone(), c.take(idx))).collect(),
         }
     }
 
@@ -199,17 +182,13 @@ impl SideTable {
         };
         for p in &parts[1..] {
             if p.columns.len() != out.columns.len() {
-                return Err(Error::Invalid(
-                    "side-file shards have different columns".into(),
-                ));
+                return Err(Error::Invalid("side-file shards have different columns".into()));
             }
             out.row_id.extend_from_slice(&p.row_id);
             out.row_index.extend_from_slice(&p.row_index);
             for ((n1, c1), (n2, c2)) in out.columns.iter_mut().zip(&p.columns) {
                 if n1 != n2 || !c1.extend(c2) {
-                    return Err(Error::Invalid(format!(
-                        "side-file shards disagree on column `{n1}`"
-                    )));
+                    return Err(Error::Invalid(format!("side-file shards disagree on column `{n1}`")));
                 }
             }
         }
@@ -224,14 +203,10 @@ impl SideTable {
         if path.extension().is_some_and(|e| e == "jsonl") {
             return self.write_jsonl(path);
         }
-        let mut fields = vec![
-            Field::new("row_id", DataType::UInt64, false),
-            Field::new("row_index", DataType::UInt64, false),
-        ];
-        let mut arrays: Vec<ArrayRef> = vec![
-            Arc::new(UInt64Array::from(self.row_id.clone())),
-            Arc::new(UInt64Array::from(self.row_index.clone())),
-        ];
+        let mut fields =
+            vec![Field::new("row_id", DataType::UInt64, false), Field::new("row_index", DataType::UInt64, false)];
+        let mut arrays: Vec<ArrayRef> =
+            vec![Arc::new(UInt64Array::from(self.row_id.clone())), Arc::new(UInt64Array::from(self.row_index.clone()))];
         for (name, col) in &self.columns {
             let (dt, arr) = col.to_arrow();
             fields.push(Field::new(name, dt, false));
@@ -257,14 +232,8 @@ impl SideTable {
             // Python-compatible non-finite literals.
             let line = line
                 .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::NAN)), "NaN")
-                .replace(
-                    &format!("\"{}\"", esc(gleaner_core::nonfinite::INF)),
-                    "Infinity",
-                )
-                .replace(
-                    &format!("\"{}\"", esc(gleaner_core::nonfinite::NEG_INF)),
-                    "-Infinity",
-                );
+                .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::INF)), "Infinity")
+                .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::NEG_INF)), "-Infinity");
             writeln!(w, "{line}").map_err(|e| Error::io(path, e))?;
         }
         w.flush().map_err(|e| Error::io(path, e))
@@ -300,56 +269,31 @@ impl SideTable {
 }
 
 fn esc(s: &str) -> String {
-    serde_json::to_string(s)
-        .unwrap()
-        .trim_matches('"')
-        .to_string()
+    serde_json::to_string(s).unwrap().trim_matches('"').to_string()
 }
 
 fn read_jsonl(path: &Path) -> Result<SideTable> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut t = SideTable::default();
     let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
-    for (n, line) in text
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-    {
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let fixed = gleaner_core::nonfinite::rewrite_literals(line.as_bytes());
-        let v: serde_json::Value = serde_json::from_slice(&fixed).map_err(|e| {
-            Error::input(
-                path,
-                gleaner_core::error::Location::Line(n + 1),
-                e.to_string(),
-            )
-        })?;
-        let id = v["row_id"]
-            .as_str()
-            .and_then(|s| u64::from_str_radix(s, 16).ok());
+        let v: serde_json::Value = serde_json::from_slice(&fixed)
+            .map_err(|e| Error::input(path, gleaner_core::error::Location::Line(n + 1), e.to_string()))?;
+        let id = v["row_id"].as_str().and_then(|s| u64::from_str_radix(s, 16).ok());
         let idx = v["row_index"].as_u64();
         let (Some(id), Some(idx)) = (id, idx) else {
-            return Err(Error::input(
-                path,
-                gleaner_core::error::Location::Line(n + 1),
-                "missing row_id or row_index",
-            ));
+            return Err(Error::input(path, gleaner_core::error::Location::Line(n + 1), "missing row_id or row_index"));
         };
         t.row_id.push(id);
         t.row_index.push(idx);
         if let Some(o) = v.as_object() {
             if cols.is_empty() {
-                cols = o
-                    .keys()
-                    .filter(|k| *k != "row_id" && *k != "row_index")
-                    .map(|k| (k.clone(), Vec::new()))
-                    .collect();
+                cols =
+                    o.keys().filter(|k| *k != "row_id" && *k != "row_index").map(|k| (k.clone(), Vec::new())).collect();
             }
             for (name, vals) in &mut cols {
-                vals.push(
-                    o.get(name)
-                        .and_then(gleaner_core::nonfinite::as_f64)
-                        .unwrap_or(f64::NAN),
-                );
+                vals.push(o.get(name).and_then(gleaner_core::nonfinite::as_f64).unwrap_or(f64::NAN));
             }
         }
     }
@@ -360,22 +304,12 @@ fn read_jsonl(path: &Path) -> Result<SideTable> {
 fn from_batch(batch: &RecordBatch, path: &Path) -> Result<SideTable> {
     let schema = batch.schema();
     let col_u64 = |name: &str| -> Result<Vec<u64>> {
-        let c = batch
-            .column_by_name(name)
-            .ok_or_else(|| side(path, format!("missing column `{name}`")))?;
-        let c =
-            arrow::compute::cast(c, &DataType::UInt64).map_err(|e| side(path, e.to_string()))?;
-        let a = c
-            .as_any()
-            .downcast_ref::<UInt64Array>()
-            .expect("cast to u64");
+        let c = batch.column_by_name(name).ok_or_else(|| side(path, format!("missing column `{name}`")))?;
+        let c = arrow::compute::cast(c, &DataType::UInt64).map_err(|e| side(path, e.to_string()))?;
+        let a = c.as_any().downcast_ref::<UInt64Array>().expect("cast to u64");
         Ok(a.values().to_vec())
     };
-    let mut t = SideTable {
-        row_id: col_u64("row_id")?,
-        row_index: col_u64("row_index")?,
-        columns: Vec::new(),
-    };
+    let mut t = SideTable { row_id: col_u64("row_id")?, row_index: col_u64("row_index")?, columns: Vec::new() };
     for (k, f) in schema.fields().iter().enumerate() {
         let name = f.name();
         if name == "row_id" || name == "row_index" {
@@ -383,27 +317,9 @@ fn from_batch(batch: &RecordBatch, path: &Path) -> Result<SideTable> {
         }
         let arr = batch.column(k);
         let col = match f.data_type() {
-            DataType::Float64 => Column::F64(
-                arr.as_any()
-                    .downcast_ref::<Float64Array>()
-                    .unwrap()
-                    .values()
-                    .to_vec(),
-            ),
-            DataType::Float32 => Column::F32(
-                arr.as_any()
-                    .downcast_ref::<Float32Array>()
-                    .unwrap()
-                    .values()
-                    .to_vec(),
-            ),
-            DataType::Int64 => Column::I64(
-                arr.as_any()
-                    .downcast_ref::<Int64Array>()
-                    .unwrap()
-                    .values()
-                    .to_vec(),
-            ),
+            DataType::Float64 => Column::F64(arr.as_any().downcast_ref::<Float64Array>().unwrap().values().to_vec()),
+            DataType::Float32 => Column::F32(arr.as_any().downcast_ref::<Float32Array>().unwrap().values().to_vec()),
+            DataType::Int64 => Column::I64(arr.as_any().downcast_ref::<Int64Array>().unwrap().values().to_vec()),
             DataType::Utf8 => {
                 let a = arr.as_any().downcast_ref::<StringArray>().unwrap();
                 Column::Str((0..a.len()).map(|i| a.value(i).to_string()).collect())
@@ -438,10 +354,7 @@ pub(crate) fn other(path: &Path, e: &dyn std::fmt::Display) -> Error {
 }
 
 pub(crate) fn side(path: &Path, message: String) -> Error {
-    Error::SideFile {
-        path: path.to_path_buf(),
-        message,
-    }
+    Error::SideFile { path: path.to_path_buf(), message }
 }
 
 #[cfg(test)]
@@ -453,8 +366,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ids = [RowId(7), RowId(3), RowId(9)];
         let mut t = SideTable::new(&ids, &[0, 1, 2]);
-        t.set("ifd", Column::F64(vec![0.5, f64::NAN, 1.5]))
-            .set("cluster", Column::I64(vec![1, 2, 3]));
+        t.set("ifd", Column::F64(vec![0.5, f64::NAN, 1.5])).set("cluster", Column::I64(vec![1, 2, 3]));
         for name in ["s.parquet", "s.jsonl"] {
             let p = dir.path().join(name);
             t.write(&p).unwrap();

@@ -60,10 +60,7 @@ pub struct FacilityParams {
 impl FacilityParams {
     /// `budget` picks, ties to the lowest index.
     pub fn new(budget: usize) -> FacilityParams {
-        FacilityParams {
-            budget,
-            tie_break: TieBreak::LowestIndex,
-        }
+        FacilityParams { budget, tie_break: TieBreak::LowestIndex }
     }
 }
 
@@ -139,15 +136,7 @@ impl Kernel {
     fn dots(&self, r0: usize, rows: usize, cols: &[f32], c: usize, out: &mut Vec<f32>) {
         let d = self.d;
         out.resize(rows * c, 0.0);
-        gleaner_nn::linear::matmul_t_par(
-            &self.xc[r0 * d..(r0 + rows) * d],
-            rows,
-            d,
-            cols,
-            c,
-            out,
-            false,
-        );
+        gleaner_nn::linear::matmul_t_par(&self.xc[r0 * d..(r0 + rows) * d], rows, d, cols, c, out, false);
     }
 
     /// Initial gains `g_j = Σᵢ s_ij` (the kernel is symmetric: one pass over the upper
@@ -155,8 +144,7 @@ impl Kernel {
     fn column_sums(&self) -> Vec<f64> {
         let (n, d) = (self.n, self.d);
         let nb = n.div_ceil(GAIN_BLOCK);
-        let pairs: Vec<(usize, usize)> =
-            (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
+        let pairs: Vec<(usize, usize)> = (0..nb).flat_map(|i| (i..nb).map(move |j| (i, j))).collect();
         let mut g = vec![0.0f64; n];
         for wave in pairs.chunks(PAIRS_PER_WAVE) {
             let parts: Vec<(Vec<f64>, Vec<f64>)> = wave
@@ -219,9 +207,7 @@ impl Kernel {
                 let rows = out.len() / c;
                 self.dots(r0, rows, &cand, c, buf);
                 let mut gains = vec![0.0f64; c];
-                for (r, (dots, line)) in
-                    buf.chunks_exact(c).zip(out.chunks_exact_mut(c)).enumerate()
-                {
+                for (r, (dots, line)) in buf.chunks_exact(c).zip(out.chunks_exact_mut(c)).enumerate() {
                     let i = r0 + r;
                     self.sims(i, ids, &nj, dots, line);
                     let base = cur[i];
@@ -316,9 +302,7 @@ impl PartialOrd for Entry {
 }
 impl Ord for Entry {
     fn cmp(&self, other: &Self) -> Ordering {
-        self.gain
-            .total_cmp(&other.gain)
-            .then(self.tie.cmp(&other.tie))
+        self.gain.total_cmp(&other.gain).then(self.tie.cmp(&other.tie))
     }
 }
 
@@ -326,28 +310,16 @@ impl Ord for Entry {
 ///
 /// Errors ([`Error::Invalid`]) on an empty or non-finite matrix or `budget > n`. A budget of
 /// 0 returns an empty selection.
-pub fn facility_location(
-    x: &[f32],
-    n: usize,
-    d: usize,
-    params: &FacilityParams,
-) -> Result<FacilityResult> {
+pub fn facility_location(x: &[f32], n: usize, d: usize, params: &FacilityParams) -> Result<FacilityResult> {
     check_matrix(x, n, d, "facility location")?;
     let budget = params.budget;
     if budget > n {
-        return Err(Error::Invalid(format!(
-            "facility location: budget {budget} is more than the {n} candidates"
-        )));
+        return Err(Error::Invalid(format!("facility location: budget {budget} is more than the {n} candidates")));
     }
     if n > i64::MAX as usize / 2 {
         return Err(Error::Invalid("facility location: too many rows".into()));
     }
-    let mut result = FacilityResult {
-        picks: Vec::new(),
-        gains: Vec::new(),
-        objective: 0.0,
-        evaluations: 0,
-    };
+    let mut result = FacilityResult { picks: Vec::new(), gains: Vec::new(), objective: 0.0, evaluations: 0 };
     if budget == 0 {
         return Ok(result);
     }
@@ -355,37 +327,21 @@ pub fn facility_location(
     let (mean, _) = mean_and_mean_var(x, n, d);
     let shift: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
     let mut xc = vec![0.0f32; n * d];
-    xc.par_chunks_mut(d)
-        .zip(x.par_chunks(d))
-        .for_each(|(o, r)| {
-            for ((o, &v), &m) in o.iter_mut().zip(r).zip(&shift) {
-                *o = v - m;
-            }
-        });
+    xc.par_chunks_mut(d).zip(x.par_chunks(d)).for_each(|(o, r)| {
+        for ((o, &v), &m) in o.iter_mut().zip(r).zip(&shift) {
+            *o = v - m;
+        }
+    });
     let norms = centred_sq_norms(x, d, &shift);
-    let kernel = Kernel {
-        xc,
-        norms,
-        n,
-        d,
-        inv_d: 1.0 / d as f64,
-    };
+    let kernel = Kernel { xc, norms, n, d, inv_d: 1.0 / d as f64 };
 
     let tie = |idx: usize| match params.tie_break {
         TieBreak::LowestIndex => -(idx as i64),
         TieBreak::HighestIndex => idx as i64,
     };
     let g0 = kernel.column_sums();
-    let mut heap: BinaryHeap<Entry> = g0
-        .iter()
-        .enumerate()
-        .map(|(idx, &gain)| Entry {
-            gain,
-            tie: tie(idx),
-            idx,
-            stamp: 0,
-        })
-        .collect();
+    let mut heap: BinaryHeap<Entry> =
+        g0.iter().enumerate().map(|(idx, &gain)| Entry { gain, tie: tie(idx), idx, stamp: 0 }).collect();
 
     let mut cur = vec![0.0f64; n];
     let mut cols: Vec<f64> = Vec::new();
@@ -434,12 +390,7 @@ pub fn facility_location(
         let gains = kernel.columns(&batch, &cur, &mut cols);
         result.evaluations += batch.len();
         for (&idx, &gain) in batch.iter().zip(&gains) {
-            heap.push(Entry {
-                gain,
-                tie: tie(idx),
-                idx,
-                stamp: round,
-            });
+            heap.push(Entry { gain, tie: tie(idx), idx, stamp: round });
         }
         cached.clear();
         cached.extend_from_slice(&batch);
@@ -467,14 +418,8 @@ mod tests {
         let mut s = vec![0.0f64; n * n];
         for i in 0..n {
             for j in 0..n {
-                let d2: f64 = (0..d)
-                    .map(|q| (x[i * d + q] as f64 - x[j * d + q] as f64).powi(2))
-                    .sum();
-                s[i * n + j] = if i == j {
-                    1.0
-                } else {
-                    (-d2.sqrt() / d as f64).exp()
-                };
+                let d2: f64 = (0..d).map(|q| (x[i * d + q] as f64 - x[j * d + q] as f64).powi(2)).sum();
+                s[i * n + j] = if i == j { 1.0 } else { (-d2.sqrt() / d as f64).exp() };
             }
         }
         let mut cur = vec![0.0f64; n];
@@ -512,16 +457,7 @@ mod tests {
             x -= 0.000_731 * (1.0 + x.abs());
         }
         assert!(worst < 5e-16, "{worst:e}");
-        for x in [
-            0.0,
-            -1e-300,
-            -1e-12,
-            -0.001,
-            -0.5,
-            -std::f64::consts::LN_2,
-            -1.0,
-            -2.0 / 384.0,
-        ] {
+        for x in [0.0, -1e-300, -1e-12, -0.001, -0.5, -std::f64::consts::LN_2, -1.0, -2.0 / 384.0] {
             assert!((exp_neg(x) - x.exp()).abs() <= 4e-16 * x.exp(), "{x}");
         }
         assert_eq!(exp_neg(0.0), 1.0);
@@ -568,16 +504,8 @@ mod tests {
         // the a-group (3 rows) first, lowest index; then b; then zero gains in index order
         assert_eq!(low.picks, vec![0, 1, 2, 3, 4]);
         assert_eq!(&low.gains[2..], &[0.0, 0.0, 0.0]);
-        let high = facility_location(
-            &x,
-            5,
-            d,
-            &FacilityParams {
-                budget: 5,
-                tie_break: TieBreak::HighestIndex,
-            },
-        )
-        .unwrap();
+        let high =
+            facility_location(&x, 5, d, &FacilityParams { budget: 5, tie_break: TieBreak::HighestIndex }).unwrap();
         assert_eq!(high.picks, vec![4, 3, 2, 1, 0]);
     }
 

@@ -125,27 +125,13 @@ impl KMeansParams {
     /// at three times the cost of one run (our Lloyd iteration is faster than scikit-learn's,
     /// see `bench/cluster`). Raise `n_init` to 10 for scikit-learn < 1.4's default.
     pub fn new(k: usize) -> KMeansParams {
-        KMeansParams {
-            k,
-            n_init: 3,
-            max_iter: 300,
-            tol: 1e-4,
-            seed: 42,
-            mode: KMeansMode::Lloyd,
-        }
+        KMeansParams { k, n_init: 3, max_iter: 300, tol: 1e-4, seed: 42, mode: KMeansMode::Lloyd }
     }
 
     /// Mini-batch k-means with scikit-learn's `MiniBatchKMeans` defaults: `max_iter = 100`
     /// passes, `tol = 0` (no shift criterion), `n_init = 3`, `seed = 42`.
     pub fn mini_batch(k: usize, batch_size: usize) -> KMeansParams {
-        KMeansParams {
-            k,
-            n_init: 3,
-            max_iter: 100,
-            tol: 0.0,
-            seed: 42,
-            mode: KMeansMode::MiniBatch { batch_size },
-        }
+        KMeansParams { k, n_init: 3, max_iter: 100, tol: 0.0, seed: 42, mode: KMeansMode::MiniBatch { batch_size } }
     }
 }
 
@@ -194,27 +180,14 @@ struct Data<'a> {
 impl<'a> Data<'a> {
     fn new(x: &'a [f32], n: usize, d: usize, mean: &[f64]) -> Data<'a> {
         let shift: Vec<f32> = mean.iter().map(|&m| m as f32).collect();
-        let norms = centred_sq_norms(x, d, &shift)
-            .into_iter()
-            .map(|v| v as f32)
-            .collect();
-        Data {
-            x,
-            n,
-            d,
-            shift,
-            norms,
-        }
+        let norms = centred_sq_norms(x, d, &shift).into_iter().map(|v| v as f32).collect();
+        Data { x, n, d, shift, norms }
     }
 
     /// The centred row `i`.
     fn row(&self, i: usize) -> Vec<f32> {
         let d = self.d;
-        self.x[i * d..(i + 1) * d]
-            .iter()
-            .zip(&self.shift)
-            .map(|(&v, &m)| v - m)
-            .collect()
+        self.x[i * d..(i + 1) * d].iter().zip(&self.shift).map(|(&v, &m)| v - m).collect()
     }
 }
 
@@ -241,51 +214,36 @@ fn block_sq_dists(
 }
 
 fn sq_norms_f32(c: &[f32], d: usize) -> Vec<f32> {
-    c.chunks_exact(d)
-        .map(|r| r.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() as f32)
-        .collect()
+    c.chunks_exact(d).map(|r| r.iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>() as f32).collect()
 }
 
 /// Nearest centre (lowest id on ties) and its squared distance for every row of `data`.
 fn assign(data: &Data, centres: &[f32], k: usize, labels: &mut [u32], best: &mut [f32]) {
     let d = data.d;
     let c_norms = sq_norms_f32(centres, d);
-    labels
-        .par_chunks_mut(BLOCK_ROWS)
-        .zip(best.par_chunks_mut(BLOCK_ROWS))
-        .enumerate()
-        .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(buf, dist), (b, (lab, bst))| {
-                let start = b * BLOCK_ROWS;
-                let rows = lab.len();
-                centred_rows(data.x, d, &data.shift, start, rows, buf);
-                dist.resize(rows * k, 0.0);
-                block_sq_dists(
-                    buf,
-                    &data.norms[start..start + rows],
-                    rows,
-                    d,
-                    centres,
-                    &c_norms,
-                    k,
-                    dist,
-                );
-                for r in 0..rows {
-                    let line = &dist[r * k..(r + 1) * k];
-                    let mut j_best = 0usize;
-                    let mut v_best = line[0];
-                    for (j, &v) in line.iter().enumerate().skip(1) {
-                        if v < v_best {
-                            v_best = v;
-                            j_best = j;
-                        }
+    labels.par_chunks_mut(BLOCK_ROWS).zip(best.par_chunks_mut(BLOCK_ROWS)).enumerate().for_each_init(
+        || (Vec::new(), Vec::new()),
+        |(buf, dist), (b, (lab, bst))| {
+            let start = b * BLOCK_ROWS;
+            let rows = lab.len();
+            centred_rows(data.x, d, &data.shift, start, rows, buf);
+            dist.resize(rows * k, 0.0);
+            block_sq_dists(buf, &data.norms[start..start + rows], rows, d, centres, &c_norms, k, dist);
+            for r in 0..rows {
+                let line = &dist[r * k..(r + 1) * k];
+                let mut j_best = 0usize;
+                let mut v_best = line[0];
+                for (j, &v) in line.iter().enumerate().skip(1) {
+                    if v < v_best {
+                        v_best = v;
+                        j_best = j;
                     }
-                    lab[r] = j_best as u32;
-                    bst[r] = v_best;
                 }
-            },
-        );
+                lab[r] = j_best as u32;
+                bst[r] = v_best;
+            }
+        },
+    );
 }
 
 /// Greedy k-means++ (scikit-learn's `_kmeans_plusplus`) on `data`; returns `k` centred
@@ -360,16 +318,7 @@ fn dists_to_min(data: &Data, ids: &[usize], floor: &[f32], out: &mut [f32], pots
             let rows = BLOCK_ROWS.min(n - start);
             centred_rows(data.x, d, &data.shift, start, rows, buf);
             let mut dist = vec![0.0f32; rows * t];
-            block_sq_dists(
-                buf,
-                &data.norms[start..start + rows],
-                rows,
-                d,
-                &cand,
-                &cand_norms,
-                t,
-                &mut dist,
-            );
+            block_sq_dists(buf, &data.norms[start..start + rows], rows, d, &cand, &cand_norms, t, &mut dist);
             let mut p = vec![0.0f64; t];
             for r in 0..rows {
                 let fl = floor[start + r];
@@ -482,13 +431,7 @@ fn total_shift(a: &[f32], b: &[f32]) -> f64 {
 }
 
 /// One Lloyd run from `centres` (centred); returns (centres, labels, iterations).
-fn lloyd(
-    data: &Data,
-    mut centres: Vec<f32>,
-    k: usize,
-    max_iter: usize,
-    tol_abs: f64,
-) -> (Vec<f32>, Vec<u32>, usize) {
+fn lloyd(data: &Data, mut centres: Vec<f32>, k: usize, max_iter: usize, tol_abs: f64) -> (Vec<f32>, Vec<u32>, usize) {
     let n = data.n;
     let mut labels = vec![0u32; n];
     let mut labels_old = vec![u32::MAX; n];
@@ -562,9 +505,7 @@ pub fn kmeans(x: &[f32], n: usize, d: usize, params: &KMeansParams) -> Result<KM
         return Err(Error::Invalid("k-means: k = 0".into()));
     }
     if k > n {
-        return Err(Error::Invalid(format!(
-            "k-means: k = {k} is more than the {n} rows"
-        )));
+        return Err(Error::Invalid(format!("k-means: k = {k} is more than the {n} rows")));
     }
     if params.n_init == 0 {
         return Err(Error::Invalid("k-means: n_init = 0".into()));
@@ -573,10 +514,7 @@ pub fn kmeans(x: &[f32], n: usize, d: usize, params: &KMeansParams) -> Result<KM
         return Err(Error::Invalid("k-means: max_iter = 0".into()));
     }
     if !(params.tol >= 0.0 && params.tol.is_finite()) {
-        return Err(Error::Invalid(format!(
-            "k-means: tol = {} (must be ≥ 0)",
-            params.tol
-        )));
+        return Err(Error::Invalid(format!("k-means: tol = {} (must be ≥ 0)", params.tol)));
     }
     if let KMeansMode::MiniBatch { batch_size: 0 } = params.mode {
         return Err(Error::Invalid("k-means: batch_size = 0".into()));
@@ -612,16 +550,7 @@ pub fn kmeans(x: &[f32], n: usize, d: usize, params: &KMeansParams) -> Result<KM
         }
     }
     let (distance, inertia) = exact_distances(x, d, &centroids, &labels);
-    Ok(KMeansResult {
-        centroids,
-        labels,
-        distance,
-        inertia,
-        iterations,
-        n_init_used: params.n_init,
-        k,
-        d,
-    })
+    Ok(KMeansResult { centroids, labels, distance, inertia, iterations, n_init_used: params.n_init, k, d })
 }
 
 /// Inertia of a labelling in centred coordinates (used to pick the best of `n_init` runs).
@@ -716,10 +645,7 @@ fn mini_batch(
         for (r, &l) in lab.iter().enumerate() {
             let l = l as usize;
             cnt[l] += 1.0;
-            for (a, &v) in sums[l * d..(l + 1) * d]
-                .iter_mut()
-                .zip(&xb[r * d..(r + 1) * d])
-            {
+            for (a, &v) in sums[l * d..(l + 1) * d].iter_mut().zip(&xb[r * d..(r + 1) * d]) {
                 *a += v as f64;
             }
         }
@@ -728,10 +654,7 @@ fn mini_batch(
             if cnt[c] > 0.0 {
                 let w = weights[c];
                 let tot = w + cnt[c];
-                for (o, s) in centres[c * d..(c + 1) * d]
-                    .iter_mut()
-                    .zip(&sums[c * d..(c + 1) * d])
-                {
+                for (o, s) in centres[c * d..(c + 1) * d].iter_mut().zip(&sums[c * d..(c + 1) * d]) {
                     *o = ((*o as f64 * w + s) / tot) as f32;
                 }
                 weights[c] = tot;
@@ -758,10 +681,7 @@ fn mini_batch(
                 for (&c, &p) in re.iter().zip(&picks) {
                     centres[c * d..(c + 1) * d].copy_from_slice(&xb[p * d..(p + 1) * d]);
                 }
-                let wmin = (0..k)
-                    .filter(|&c| !to_reassign[c])
-                    .map(|c| weights[c])
-                    .fold(f64::INFINITY, f64::min);
+                let wmin = (0..k).filter(|&c| !to_reassign[c]).map(|c| weights[c]).fold(f64::INFINITY, f64::min);
                 for &c in &re {
                     weights[c] = wmin;
                 }
@@ -811,32 +731,19 @@ pub fn transform(x: &[f32], n: usize, d: usize, centroids: &[f32], k: usize) -> 
     check_matrix(centroids, k, d, "k-means transform (centroids)")?;
     let (mean, _) = mean_and_mean_var(x, n, d);
     let data = Data::new(x, n, d, &mean);
-    let cent: Vec<f32> = centroids
-        .chunks_exact(d)
-        .flat_map(|r| r.iter().zip(&data.shift).map(|(&v, &m)| v - m))
-        .collect();
+    let cent: Vec<f32> =
+        centroids.chunks_exact(d).flat_map(|r| r.iter().zip(&data.shift).map(|(&v, &m)| v - m)).collect();
     let c_norms = sq_norms_f32(&cent, d);
     let mut out = vec![0.0f32; n * k];
-    out.par_chunks_mut(BLOCK_ROWS * k)
-        .enumerate()
-        .for_each_init(Vec::new, |buf, (b, ob)| {
-            let start = b * BLOCK_ROWS;
-            let rows = ob.len() / k;
-            centred_rows(x, d, &data.shift, start, rows, buf);
-            block_sq_dists(
-                buf,
-                &data.norms[start..start + rows],
-                rows,
-                d,
-                &cent,
-                &c_norms,
-                k,
-                ob,
-            );
-            for v in ob.iter_mut() {
-                *v = v.sqrt();
-            }
-        });
+    out.par_chunks_mut(BLOCK_ROWS * k).enumerate().for_each_init(Vec::new, |buf, (b, ob)| {
+        let start = b * BLOCK_ROWS;
+        let rows = ob.len() / k;
+        centred_rows(x, d, &data.shift, start, rows, buf);
+        block_sq_dists(buf, &data.norms[start..start + rows], rows, d, &cent, &c_norms, k, ob);
+        for v in ob.iter_mut() {
+            *v = v.sqrt();
+        }
+    });
     Ok(out)
 }
 
@@ -1038,12 +945,7 @@ mod tests {
         let n = c * per;
         let full = kmeans(&x, n, d, &KMeansParams::new(c)).unwrap();
         let mb = kmeans(&x, n, d, &KMeansParams::mini_batch(c, 256)).unwrap();
-        assert!(
-            mb.inertia <= full.inertia * 1.05,
-            "{} vs {}",
-            mb.inertia,
-            full.inertia
-        );
+        assert!(mb.inertia <= full.inertia * 1.05, "{} vs {}", mb.inertia, full.inertia);
         assert_eq!(mb.labels.len(), n);
     }
 
@@ -1056,16 +958,10 @@ mod tests {
         let t = transform(&x, n, d, &res.centroids, c).unwrap();
         for i in 0..n {
             let own = t[i * c + res.labels[i] as usize];
-            assert!(
-                (own - res.distance[i]).abs() < 1e-3,
-                "{own} {}",
-                res.distance[i]
-            );
+            assert!((own - res.distance[i]).abs() < 1e-3, "{own} {}", res.distance[i]);
             for j in 0..c {
-                let want: f64 = (0..d)
-                    .map(|q| (x[i * d + q] as f64 - res.centroids[j * d + q] as f64).powi(2))
-                    .sum::<f64>()
-                    .sqrt();
+                let want: f64 =
+                    (0..d).map(|q| (x[i * d + q] as f64 - res.centroids[j * d + q] as f64).powi(2)).sum::<f64>().sqrt();
                 assert!((t[i * c + j] as f64 - want).abs() < 1e-3 * want.max(1.0));
             }
         }
@@ -1074,10 +970,7 @@ mod tests {
         for (cl, m) in near.iter().enumerate() {
             assert_eq!(m.len(), 5);
             assert!(m.iter().all(|&i| res.labels[i] as usize == cl));
-            assert!(
-                m.windows(2)
-                    .all(|w| res.distance[w[0]] <= res.distance[w[1]])
-            );
+            assert!(m.windows(2).all(|w| res.distance[w[0]] <= res.distance[w[1]]));
             let worst = res.distance[*m.last().unwrap()];
             let others = (0..n).filter(|i| res.labels[*i] as usize == cl && !m.contains(i));
             for i in others {

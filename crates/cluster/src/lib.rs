@@ -38,9 +38,7 @@ use gleaner_core::{Error, Result};
 use rayon::prelude::*;
 
 pub use facility::{FacilityParams, FacilityResult, TieBreak, facility_location};
-pub use kmeans::{
-    KMeansMode, KMeansParams, KMeansResult, KRule, k_rule, kmeans, nearest_per_cluster, transform,
-};
+pub use kmeans::{KMeansMode, KMeansParams, KMeansResult, KRule, k_rule, kmeans, nearest_per_cluster, transform};
 pub use pca::{Pca, PcaTarget};
 
 /// Rows per block for the blocked GEMM passes. Fixed (not derived from the thread count) so
@@ -56,9 +54,7 @@ pub(crate) fn check_matrix(x: &[f32], n: usize, d: usize, what: &str) -> Result<
     if d == 0 {
         return Err(Error::Invalid(format!("{what}: rows have 0 columns")));
     }
-    let expected = n
-        .checked_mul(d)
-        .ok_or_else(|| Error::Invalid(format!("{what}: {n} × {d} overflows")))?;
+    let expected = n.checked_mul(d).ok_or_else(|| Error::Invalid(format!("{what}: {n} × {d} overflows")))?;
     if x.len() != expected {
         return Err(Error::Invalid(format!(
             "{what}: data has {} values, expected {n} rows × {d} columns = {expected}",
@@ -118,14 +114,7 @@ pub(crate) fn mean_and_mean_var(x: &[f32], n: usize, d: usize) -> (Vec<f64>, f64
 }
 
 /// Copies rows `start..start + len` of `x` minus `shift` into `buf` (resized to `len × d`).
-pub(crate) fn centred_rows(
-    x: &[f32],
-    d: usize,
-    shift: &[f32],
-    start: usize,
-    len: usize,
-    buf: &mut Vec<f32>,
-) {
+pub(crate) fn centred_rows(x: &[f32], d: usize, shift: &[f32], start: usize, len: usize, buf: &mut Vec<f32>) {
     buf.clear();
     buf.reserve(len * d);
     for row in x[start * d..(start + len) * d].chunks_exact(d) {

@@ -84,15 +84,11 @@ impl Pca {
     pub fn fit(x: &[f32], n: usize, d: usize, target: PcaTarget) -> Result<Pca> {
         check_matrix(x, n, d, "PCA")?;
         if n < 2 {
-            return Err(Error::Invalid(format!(
-                "PCA: needs at least 2 rows, got {n}"
-            )));
+            return Err(Error::Invalid(format!("PCA: needs at least 2 rows, got {n}")));
         }
         match target {
             PcaTarget::Variance(t) if !(t > 0.0 && t < 1.0) => {
-                return Err(Error::Invalid(format!(
-                    "PCA: explained-variance target must be in (0, 1), got {t}"
-                )));
+                return Err(Error::Invalid(format!("PCA: explained-variance target must be in (0, 1), got {t}")));
             }
             PcaTarget::Components(k) if k == 0 || k > n.min(d) => {
                 return Err(Error::Invalid(format!(
@@ -111,29 +107,16 @@ impl Pca {
         let mut s = Diag::<f64>::zeros(d);
         let mut u = Mat::<f64>::zeros(d, d);
         let par = Par::Seq;
-        let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
-            d,
-            ComputeEigenvectors::Yes,
-            par,
-            Default::default(),
-        ));
-        self_adjoint_evd(
-            cov.as_ref(),
-            s.as_mut(),
-            Some(u.as_mut()),
-            par,
-            MemStack::new(&mut mem),
-            Default::default(),
-        )
-        .map_err(|e| Error::Other(format!("PCA: eigendecomposition failed: {e:?}")))?;
+        let mut mem =
+            MemBuffer::new(self_adjoint_evd_scratch::<f64>(d, ComputeEigenvectors::Yes, par, Default::default()));
+        self_adjoint_evd(cov.as_ref(), s.as_mut(), Some(u.as_mut()), par, MemStack::new(&mut mem), Default::default())
+            .map_err(|e| Error::Other(format!("PCA: eigendecomposition failed: {e:?}")))?;
 
         // Descending order, clip negative round-off (sklearn: eigenvals[eigenvals < 0] = 0).
         let eig: Vec<f64> = (0..d).rev().map(|i| s[i].max(0.0)).collect();
         let total: f64 = eig.iter().sum();
         if total <= 0.0 {
-            return Err(Error::Invalid(
-                "PCA: the data has zero variance (all rows are identical)".into(),
-            ));
+            return Err(Error::Invalid("PCA: the data has zero variance (all rows are identical)".into()));
         }
         let ratio: Vec<f64> = eig.iter().map(|v| v / total).collect();
         let max_k = n.min(d);
@@ -187,12 +170,7 @@ impl Pca {
     }
 
     /// Fits on `x` and returns the model with `x` projected (`n × n_components`, `f32`).
-    pub fn fit_transform(
-        x: &[f32],
-        n: usize,
-        d: usize,
-        target: PcaTarget,
-    ) -> Result<(Pca, Vec<f32>)> {
+    pub fn fit_transform(x: &[f32], n: usize, d: usize, target: PcaTarget) -> Result<(Pca, Vec<f32>)> {
         let pca = Pca::fit(x, n, d, target)?;
         let y = pca.transform(x, n)?;
         Ok((pca, y))
@@ -217,17 +195,15 @@ impl Pca {
         let comps: Vec<f32> = self.components.iter().map(|&v| v as f32).collect();
         let mean: Vec<f32> = self.mean.iter().map(|&v| v as f32).collect();
         let mut out = vec![0.0f32; n * k];
-        out.par_chunks_mut(BLOCK_ROWS * k)
-            .enumerate()
-            .for_each_init(Vec::new, |buf, (b, out_block)| {
-                let start = b * BLOCK_ROWS;
-                let rows = out_block.len() / k;
-                buf.clear();
-                for row in x[start * d..(start + rows) * d].chunks_exact(d) {
-                    buf.extend(row.iter().zip(&mean).map(|(&v, &m)| v - m));
-                }
-                gleaner_nn::linear::matmul_t_par(buf, rows, d, &comps, k, out_block, false);
-            });
+        out.par_chunks_mut(BLOCK_ROWS * k).enumerate().for_each_init(Vec::new, |buf, (b, out_block)| {
+            let start = b * BLOCK_ROWS;
+            let rows = out_block.len() / k;
+            buf.clear();
+            for row in x[start * d..(start + rows) * d].chunks_exact(d) {
+                buf.extend(row.iter().zip(&mean).map(|(&v, &m)| v - m));
+            }
+            gleaner_nn::linear::matmul_t_par(buf, rows, d, &comps, k, out_block, false);
+        });
         Ok(out)
     }
 }
@@ -293,9 +269,7 @@ mod tests {
         let p = Pca::fit(&x, n, d, PcaTarget::Components(d)).unwrap();
         for a in 0..d {
             for b in 0..d {
-                let dot: f64 = (0..d)
-                    .map(|j| p.components[a * d + j] * p.components[b * d + j])
-                    .sum();
+                let dot: f64 = (0..d).map(|j| p.components[a * d + j] * p.components[b * d + j]).sum();
                 let want = if a == b { 1.0 } else { 0.0 };
                 assert!((dot - want).abs() < 1e-10, "{a} {b} {dot}");
             }
@@ -306,10 +280,7 @@ mod tests {
         let y = p.transform(&x, n).unwrap();
         for c in 0..d {
             let m: f64 = (0..n).map(|i| y[i * d + c] as f64).sum::<f64>() / n as f64;
-            let v: f64 = (0..n)
-                .map(|i| (y[i * d + c] as f64 - m).powi(2))
-                .sum::<f64>()
-                / (n - 1) as f64;
+            let v: f64 = (0..n).map(|i| (y[i * d + c] as f64 - m).powi(2)).sum::<f64>() / (n - 1) as f64;
             assert!((v - p.explained_variance[c]).abs() < 1e-5 * p.explained_variance[0]);
         }
     }
@@ -345,10 +316,7 @@ mod tests {
         let p = Pca::fit(&x, n, d, PcaTarget::Components(4)).unwrap();
         for c in 0..4 {
             let row = &p.components[c * d..(c + 1) * d];
-            let best = row
-                .iter()
-                .copied()
-                .fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
+            let best = row.iter().copied().fold(0.0f64, |m, v| if v.abs() > m.abs() { v } else { m });
             assert!(best > 0.0);
         }
     }

@@ -30,9 +30,7 @@
 mod common;
 
 use common::*;
-use gleaner_cluster::{
-    FacilityParams, KMeansParams, KRule, Pca, PcaTarget, facility_location, kmeans,
-};
+use gleaner_cluster::{FacilityParams, KMeansParams, KRule, Pca, PcaTarget, facility_location, kmeans};
 
 fn embeddings() -> (Vec<f32>, usize, usize) {
     let (x, shape) = read_npy_f32(&golden_dir().join("emb.npy"));
@@ -58,19 +56,9 @@ fn pca_matches_sklearn() {
     for c in 0..k {
         let dr = (pca.explained_variance_ratio[c] - ratio[c]).abs();
         max_ratio = max_ratio.max(dr);
-        assert!(
-            dr <= 1e-9,
-            "ratio {c}: {} vs {}",
-            pca.explained_variance_ratio[c],
-            ratio[c]
-        );
+        assert!(dr <= 1e-9, "ratio {c}: {} vs {}", pca.explained_variance_ratio[c], ratio[c]);
         let de = (pca.explained_variance[c] - ev[c]).abs() / ev[c];
-        assert!(
-            de <= 1e-9,
-            "explained_variance {c}: {} vs {}",
-            pca.explained_variance[c],
-            ev[c]
-        );
+        assert!(de <= 1e-9, "explained_variance {c}: {} vs {}", pca.explained_variance[c], ev[c]);
     }
 
     let (comps, shape) = read_npy(&golden_dir().join("pca_components.npy"));
@@ -81,21 +69,10 @@ fn pca_matches_sklearn() {
         let ours = &pca.components[c * d..(c + 1) * d];
         let theirs = &comps[c * d..(c + 1) * d];
         let dot: f64 = ours.iter().zip(theirs).map(|(a, b)| a * b).sum();
-        assert!(
-            dot > 0.0,
-            "component {c}: sign differs from sklearn's svd_flip"
-        );
-        let diff = ours
-            .iter()
-            .zip(theirs)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+        assert!(dot > 0.0, "component {c}: sign differs from sklearn's svd_flip");
+        let diff = ours.iter().zip(theirs).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         let tol = 1e-7 + 1e-11 * ev[0] / gaps[c];
-        assert!(
-            diff <= tol,
-            "component {c}: max |diff| {diff:e} > {tol:e} (gap {:e})",
-            gaps[c]
-        );
+        assert!(diff <= tol, "component {c}: max |diff| {diff:e} > {tol:e} (gap {:e})", gaps[c]);
         if diff > worst.0 {
             worst = (diff, c);
         }
@@ -137,11 +114,7 @@ fn kmeans_inertia_not_worse_than_sklearn() {
         res.n_init_used,
         seeds.len()
     );
-    assert!(
-        res.inertia <= sk * (1.0 + 1e-3),
-        "inertia {} vs sklearn {sk}",
-        res.inertia
-    );
+    assert!(res.inertia <= sk * (1.0 + 1e-3), "inertia {} vs sklearn {sk}", res.inertia);
     // the labels and distances are consistent with the inertia
     let s: f64 = res.distance.iter().map(|&v| (v as f64).powi(2)).sum();
     assert!((s - res.inertia).abs() <= 1e-5 * res.inertia);
@@ -172,10 +145,7 @@ fn kmeans_median_not_worse_than_sklearn() {
          sklearn (n_init 1, random states 0..19) {sk_median:.4} [{:.4} .. {:.4}]",
         ours[0], ours[9], sk[0], sk[19]
     );
-    assert!(
-        median <= sk_median,
-        "median inertia {median} vs sklearn {sk_median}"
-    );
+    assert!(median <= sk_median, "median inertia {median} vs sklearn {sk_median}");
 }
 
 #[test]
@@ -185,12 +155,7 @@ fn facility_matches_numpy_greedy() {
     let (x, _, d) = embeddings();
     let rows = gf["rows"].as_u64().unwrap() as usize;
     let budget = gf["budget"].as_u64().unwrap() as usize;
-    let want: Vec<usize> = gf["picks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap() as usize)
-        .collect();
+    let want: Vec<usize> = gf["picks"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as usize).collect();
     let gains = f64s(&gf["gains"]);
     let gap = f64s(&gf["gap_rel"]);
 
@@ -198,10 +163,7 @@ fn facility_matches_numpy_greedy() {
     // absolute gap between the best and the second-best gain at each reference step
     let gap_abs: Vec<f64> = gap.iter().zip(&gains).map(|(r, g)| r * g).collect();
     let upto = gap_abs.iter().position(|&g| g < 2e-8).unwrap_or(budget);
-    assert!(
-        upto >= 40,
-        "the fixture has a near-tie at step {upto}; regenerate or review"
-    );
+    assert!(upto >= 40, "the fixture has a near-tie at step {upto}; regenerate or review");
     assert_eq!(res.picks[..upto], want[..upto], "pick order");
     let mut max_abs = 0.0f64;
     for (s, (ours, theirs)) in res.gains.iter().zip(&gains).take(upto).enumerate() {

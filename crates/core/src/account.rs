@@ -39,13 +39,7 @@ impl Accounting {
     pub fn reasons(&self) -> BTreeMap<String, usize> {
         let mut m = BTreeMap::new();
         for s in &self.skipped {
-            let kind = s
-                .reason
-                .split(':')
-                .next()
-                .unwrap_or(&s.reason)
-                .trim()
-                .to_string();
+            let kind = s.reason.split(':').next().unwrap_or(&s.reason).trim().to_string();
             *m.entry(kind).or_insert(0) += 1;
         }
         m

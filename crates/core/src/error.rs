@@ -83,46 +83,32 @@ pub enum Error {
 impl Error {
     /// Shorthand for an [`Error::Io`].
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 
     /// Shorthand for an [`Error::Input`].
     pub fn input(path: impl Into<PathBuf>, location: Location, message: impl Into<String>) -> Self {
-        Error::Input {
-            path: path.into(),
-            location,
-            message: message.into(),
-        }
+        Error::Input { path: path.into(), location, message: message.into() }
     }
 
     /// Shorthand for an [`Error::Model`].
     pub fn model(name: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Model {
-            name: name.into(),
-            message: message.into(),
-        }
+        Error::Model { name: name.into(), message: message.into() }
     }
 
     /// A one-line suggestion shown after the error as `hint: …`, where one helps.
     pub fn hint(&self) -> Option<String> {
         match self {
-            Error::Input { .. } => Some(
-                "pass `--on-error skip` to skip bad records and count them, or fix the record".into(),
-            ),
-            Error::Format { .. } => Some(
-                "name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet`"
-                    .into(),
-            ),
-            Error::Model { .. } => Some(
-                "run `gleaner models fetch` to install the default models, or pass a directory or .gguf path"
-                    .into(),
-            ),
-            Error::SideFile { .. } => {
-                Some("delete the side file (or the work directory) to recompute it".into())
+            Error::Input { .. } => {
+                Some("pass `--on-error skip` to skip bad records and count them, or fix the record".into())
             }
+            Error::Format { .. } => {
+                Some("name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet`".into())
+            }
+            Error::Model { .. } => Some(
+                "run `gleaner models fetch` to install the default models, or pass a directory or .gguf path".into(),
+            ),
+            Error::SideFile { .. } => Some("delete the side file (or the work directory) to recompute it".into()),
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 Some("check the path; relative paths are resolved from the current directory".into())
             }

@@ -9,12 +9,8 @@ use crate::record::{Record, Role};
 fn later_turns(r: &Record) -> String {
     // Turns after the first assistant reply (which the single-turn string already holds).
     let first_user = r.turns.iter().position(|t| t.role == Role::User);
-    let first_reply = first_user.and_then(|u| {
-        r.turns[u + 1..]
-            .iter()
-            .position(|t| t.role.is_model())
-            .map(|p| u + 1 + p)
-    });
+    let first_reply =
+        first_user.and_then(|u| r.turns[u + 1..].iter().position(|t| t.role.is_model()).map(|p| u + 1 + p));
     let from = first_reply.map_or(r.turns.len(), |p| p + 1);
     let mut s = String::new();
     for t in &r.turns[from..] {
@@ -27,12 +23,7 @@ fn later_turns(r: &Record) -> String {
 /// CaR's IQS input and clustering text:
 /// `"Instruction: " ‖ I ‖ " Input: " ‖ X ‖ " Response: " ‖ O`, with " Input: " always present.
 pub fn car_text(r: &Record) -> String {
-    let mut s = format!(
-        "Instruction: {} Input: {} Response: {}",
-        r.instruction(),
-        r.input,
-        r.output()
-    );
+    let mut s = format!("Instruction: {} Input: {} Response: {}", r.instruction(), r.input, r.output());
     s.push_str(&later_turns(r));
     s
 }
@@ -63,13 +54,7 @@ pub enum FlPart {
 /// Superfiltering.D's embedding text (the input part is always included, even when empty).
 pub fn fl_text(r: &Record, part: FlPart) -> String {
     match part {
-        FlPart::Whole => format!(
-            "{}\n{}\n{}{}",
-            r.instruction(),
-            r.input,
-            r.output(),
-            later_turns(r)
-        ),
+        FlPart::Whole => format!("{}\n{}\n{}{}", r.instruction(), r.input, r.output(), later_turns(r)),
         FlPart::Instruction => format!("{}\n{}\n", r.instruction(), r.input),
         FlPart::Response => r.output().to_string(),
     }
@@ -171,7 +156,8 @@ pub const VICUNA_WITH_INPUT: &str = "A chat between a curious user and an artifi
 /// Vicuna prompt without input.
 pub const VICUNA_NO_INPUT: &str = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions. USER: {instruction} ASSISTANT:";
 /// The reversed-IFD instruction wrapper (SPEC §3.6), before the response.
-pub const REVERSE_HEAD: &str = "Below is the response to an instruction, please guess the corresponding instruction for the given response.\n";
+pub const REVERSE_HEAD: &str =
+    "Below is the response to an instruction, please guess the corresponding instruction for the given response.\n";
 /// The reversed-IFD instruction wrapper, after the response.
 pub const REVERSE_TAIL: &str = "\nGenerate the instruction for the above response.";
 
@@ -215,10 +201,10 @@ impl Template {
     }
 
     /// The default `max_length` of the method that uses this template: 1024 for Superfiltering
-    /// (`none`), 512 for Cherry's scripts (all others).
+    /// (`none`) and for instruct models (`chatml`), 512 for Cherry's scripts (the others).
     pub fn default_max_length(self) -> usize {
         match self {
-            Template::None => 1024,
+            Template::None | Template::ChatMl => 1024,
             _ => 512,
         }
     }
@@ -233,15 +219,9 @@ impl Template {
                     format!("{instruction}\n{input}\n")
                 }
             }
-            Template::Alpaca => fill(
-                if input.is_empty() {
-                    ALPACA_NO_INPUT
-                } else {
-                    ALPACA_WITH_INPUT
-                },
-                instruction,
-                input,
-            ),
+            Template::Alpaca => {
+                fill(if input.is_empty() { ALPACA_NO_INPUT } else { ALPACA_WITH_INPUT }, instruction, input)
+            }
             Template::Wiz => {
                 if input.is_empty() {
                     format!("{instruction}\n\n### Response:")
@@ -249,28 +229,16 @@ impl Template {
                     format!("{instruction}\n{input}\n\n### Response:")
                 }
             }
-            Template::Vicuna => fill(
-                if input.is_empty() {
-                    VICUNA_NO_INPUT
-                } else {
-                    VICUNA_WITH_INPUT
-                },
-                instruction,
-                input,
-            ),
+            Template::Vicuna => {
+                fill(if input.is_empty() { VICUNA_NO_INPUT } else { VICUNA_WITH_INPUT }, instruction, input)
+            }
             Template::ChatMl => {
                 let mut s = String::new();
                 if let Some(sys) = system {
                     s.push_str(&format!("<|im_start|>system\n{sys}<|im_end|>\n"));
                 }
-                let user = if input.is_empty() {
-                    instruction.to_string()
-                } else {
-                    format!("{instruction}\n{input}")
-                };
-                s.push_str(&format!(
-                    "<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"
-                ));
+                let user = if input.is_empty() { instruction.to_string() } else { format!("{instruction}\n{input}") };
+                s.push_str(&format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n"));
                 s
             }
         }
@@ -333,9 +301,7 @@ impl Template {
 fn fill(t: &str, instruction: &str, input: &str) -> String {
     // Replace {instruction} first, then {input} only in the template part, so braces in the
     // instruction are never re-interpreted.
-    let (head, tail) = t
-        .split_once("{instruction}")
-        .expect("template has {instruction}");
+    let (head, tail) = t.split_once("{instruction}").expect("template has {instruction}");
     let tail = tail.replace("{input}", input);
     format!("{head}{instruction}{tail}")
 }

@@ -110,14 +110,8 @@ impl Record {
             system: None,
             input: input.into(),
             turns: vec![
-                Turn {
-                    role: Role::User,
-                    content: instruction.into(),
-                },
-                Turn {
-                    role: Role::Assistant,
-                    content: output.into(),
-                },
+                Turn { role: Role::User, content: instruction.into() },
+                Turn { role: Role::Assistant, content: output.into() },
             ],
             fields,
         }
@@ -125,20 +119,14 @@ impl Record {
 
     /// The first user turn's text (Alpaca `instruction`), or "" if there is none.
     pub fn instruction(&self) -> &str {
-        self.turns
-            .iter()
-            .find(|t| t.role == Role::User)
-            .map_or("", |t| t.content.as_str())
+        self.turns.iter().find(|t| t.role == Role::User).map_or("", |t| t.content.as_str())
     }
 
     /// The first assistant turn after the first user turn (Alpaca `output`), or "".
     pub fn output(&self) -> &str {
         let first_user = self.turns.iter().position(|t| t.role == Role::User);
         let start = first_user.map_or(0, |p| p + 1);
-        self.turns[start.min(self.turns.len())..]
-            .iter()
-            .find(|t| t.role.is_model())
-            .map_or("", |t| t.content.as_str())
+        self.turns[start.min(self.turns.len())..].iter().find(|t| t.role.is_model()).map_or("", |t| t.content.as_str())
     }
 
     /// True when the record is one user turn answered by one assistant turn.
@@ -155,10 +143,6 @@ impl Record {
     pub fn text_chars(&self) -> usize {
         self.system.as_ref().map_or(0, |s| s.chars().count())
             + self.input.chars().count()
-            + self
-                .turns
-                .iter()
-                .map(|t| t.content.chars().count())
-                .sum::<usize>()
+            + self.turns.iter().map(|t| t.content.chars().count()).sum::<usize>()
     }
 }

@@ -59,8 +59,7 @@ fn mix(hash: u64, occurrence: u64) -> u64 {
 pub fn assign_row_ids(records: &[Record]) -> Vec<RowId> {
     let mut seen: HashMap<u64, u64> = HashMap::with_capacity(records.len());
     let mut out = Vec::with_capacity(records.len());
-    let mut used: std::collections::HashSet<u64> =
-        std::collections::HashSet::with_capacity(records.len());
+    let mut used: std::collections::HashSet<u64> = std::collections::HashSet::with_capacity(records.len());
     for r in records {
         let h = content_hash(r);
         let occ = seen.entry(h).or_insert(0);

@@ -44,36 +44,22 @@ impl BertConfig {
             v.get(k)
                 .and_then(serde_json::Value::as_u64)
                 .map(|x| x as usize)
-                .ok_or_else(|| {
-                    Error::model(
-                        path.display().to_string(),
-                        format!("config.json lacks `{k}`"),
-                    )
-                })
+                .ok_or_else(|| Error::model(path.display().to_string(), format!("config.json lacks `{k}`")))
         };
-        let model_type = v
-            .get("model_type")
-            .and_then(|x| x.as_str())
-            .unwrap_or("bert");
+        let model_type = v.get("model_type").and_then(|x| x.as_str()).unwrap_or("bert");
         let positions = if matches!(model_type, "roberta" | "xlm-roberta" | "camembert") {
             PositionStyle::RobertaOffset
         } else {
             PositionStyle::Absolute
         };
-        let act = v
-            .get("hidden_act")
-            .and_then(|x| x.as_str())
-            .unwrap_or("gelu");
+        let act = v.get("hidden_act").and_then(|x| x.as_str()).unwrap_or("gelu");
         Ok(BertConfig {
             hidden: get("hidden_size")?,
             layers: get("num_hidden_layers")?,
             heads: get("num_attention_heads")?,
             intermediate: get("intermediate_size")?,
             max_positions: get("max_position_embeddings")?,
-            eps: v
-                .get("layer_norm_eps")
-                .and_then(|x| x.as_f64())
-                .unwrap_or(1e-12) as f32,
+            eps: v.get("layer_norm_eps").and_then(|x| x.as_f64()).unwrap_or(1e-12) as f32,
             pad_id: v.get("pad_token_id").and_then(|x| x.as_u64()).unwrap_or(0) as u32,
             positions,
             gelu_tanh: matches!(act, "gelu_new" | "gelu_pytorch_tanh" | "gelu_fast"),
@@ -107,9 +93,7 @@ impl BertEncoder {
     pub fn load(dir: &Path) -> Result<BertEncoder> {
         let cfg = BertConfig::from_json(&read_json(&dir.join("config.json"))?, dir)?;
         let st = SafeTensorFiles::open(dir)?;
-        BertEncoder::from_tensors(cfg, &|name| {
-            st.require(&["", "bert.", "roberta.", "model."], name)
-        })
+        BertEncoder::from_tensors(cfg, &|name| st.require(&["", "bert.", "roberta.", "model."], name))
     }
 
     /// Builds the encoder from a tensor getter (names without prefix, e.g.
@@ -123,21 +107,16 @@ impl BertEncoder {
                 Ok(Linear::new(w, Some(b), s[0], s[1]))
             }
             fn ln(&self, n: &str) -> Result<(Vec<f32>, Vec<f32>)> {
-                let g = (self.0)(&format!("{n}.weight"))
-                    .or_else(|_| (self.0)(&format!("{n}.gamma")))?
-                    .0;
-                let b = (self.0)(&format!("{n}.bias"))
-                    .or_else(|_| (self.0)(&format!("{n}.beta")))?
-                    .0;
+                let g = (self.0)(&format!("{n}.weight")).or_else(|_| (self.0)(&format!("{n}.gamma")))?.0;
+                let b = (self.0)(&format!("{n}.bias")).or_else(|_| (self.0)(&format!("{n}.beta")))?.0;
                 Ok((g, b))
             }
         }
         let g = G(get);
         let word = get("embeddings.word_embeddings.weight")?.0;
         let pos = get("embeddings.position_embeddings.weight")?.0;
-        let token_type = get("embeddings.token_type_embeddings.weight")
-            .map(|t| t.0)
-            .unwrap_or_else(|_| vec![0.0; cfg.hidden]);
+        let token_type =
+            get("embeddings.token_type_embeddings.weight").map(|t| t.0).unwrap_or_else(|_| vec![0.0; cfg.hidden]);
         let emb_ln = g.ln("embeddings.LayerNorm")?;
         let mut layers = Vec::with_capacity(cfg.layers);
         for i in 0..cfg.layers {
@@ -154,24 +133,12 @@ impl BertEncoder {
                 ln2: g.ln(&format!("{p}.output.LayerNorm"))?,
             });
         }
-        Ok(BertEncoder {
-            cfg,
-            word,
-            pos,
-            token_type,
-            emb_ln,
-            layers,
-        })
+        Ok(BertEncoder { cfg, word, pos, token_type, emb_ln, layers })
     }
 
     /// Runs the encoder. `on_hidden(k, states)` is called with the embedding output (`k = 0`)
     /// and after each layer (`k = 1..=layers`), each `rows × hidden`. Returns the last states.
-    pub fn forward_with(
-        &self,
-        ids: &[u32],
-        packed: &Packed,
-        on_hidden: &mut dyn FnMut(usize, &[f32]),
-    ) -> Vec<f32> {
+    pub fn forward_with(&self, ids: &[u32], packed: &Packed, on_hidden: &mut dyn FnMut(usize, &[f32])) -> Vec<f32> {
         let h = self.cfg.hidden;
         let rows = packed.rows();
         assert_eq!(ids.len(), rows);

@@ -34,20 +34,13 @@ pub struct SentenceEncoder {
 }
 
 fn tokenizer_with(path: &Path, max_len: usize) -> Result<Tokenizer> {
-    let mut tok = Tokenizer::from_file(path).map_err(|e| {
-        Error::model(
-            path.display().to_string(),
-            format!("cannot load tokenizer: {e}"),
-        )
-    })?;
+    let mut tok = Tokenizer::from_file(path)
+        .map_err(|e| Error::model(path.display().to_string(), format!("cannot load tokenizer: {e}")))?;
     // The shipped tokenizer.json may pin padding and truncation (MiniLM's pads to 128 and
     // cuts at 128); gleaner packs sequences, so padding is off and truncation is the model's.
     tok.with_padding(None);
-    tok.with_truncation(Some(TruncationParams {
-        max_length: max_len,
-        ..Default::default()
-    }))
-    .map_err(|e| Error::model(path.display().to_string(), format!("truncation: {e}")))?;
+    tok.with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
+        .map_err(|e| Error::model(path.display().to_string(), format!("truncation: {e}")))?;
     Ok(tok)
 }
 
@@ -57,10 +50,7 @@ impl SentenceEncoder {
     pub fn load(dir: &Path) -> Result<SentenceEncoder> {
         let st_cfg = read_json(&dir.join("sentence_bert_config.json")).ok();
         let cfg = read_json(&dir.join("config.json"))?;
-        let max_pos = cfg
-            .get("max_position_embeddings")
-            .and_then(|v| v.as_u64())
-            .unwrap_or(512) as usize;
+        let max_pos = cfg.get("max_position_embeddings").and_then(|v| v.as_u64()).unwrap_or(512) as usize;
         let max_len = st_cfg
             .as_ref()
             .and_then(|c| c.get("max_seq_length"))
@@ -70,19 +60,12 @@ impl SentenceEncoder {
         let module_path = |kind: &str| -> Option<PathBuf> {
             modules.as_ref()?.as_array()?.iter().find_map(|m| {
                 let t = m.get("type")?.as_str()?;
-                t.ends_with(kind)
-                    .then(|| dir.join(m.get("path").and_then(|p| p.as_str()).unwrap_or("")))
+                t.ends_with(kind).then(|| dir.join(m.get("path").and_then(|p| p.as_str()).unwrap_or("")))
             })
         };
-        let pooling = match module_path("Pooling")
-            .and_then(|p| read_json(&p.join("config.json")).ok())
-        {
-            Some(p) if p.get("pooling_mode_cls_token").and_then(|v| v.as_bool()) == Some(true) => {
-                Pooling::Cls
-            }
-            Some(p) if p.get("pooling_mode_max_tokens").and_then(|v| v.as_bool()) == Some(true) => {
-                Pooling::Max
-            }
+        let pooling = match module_path("Pooling").and_then(|p| read_json(&p.join("config.json")).ok()) {
+            Some(p) if p.get("pooling_mode_cls_token").and_then(|v| v.as_bool()) == Some(true) => Pooling::Cls,
+            Some(p) if p.get("pooling_mode_max_tokens").and_then(|v| v.as_bool()) == Some(true) => Pooling::Max,
             _ => Pooling::Mean,
         };
         let normalize = module_path("Normalize").is_some();
@@ -90,13 +73,9 @@ impl SentenceEncoder {
         let encoder = BertEncoder::load(dir)?;
         let weights = dir.join("model.safetensors");
         let identity = match std::fs::metadata(&weights) {
-            Ok(m) => format!(
-                "{}:{}",
-                dir.file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                m.len()
-            ),
+            Ok(m) => {
+                format!("{}:{}", dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), m.len())
+            }
             Err(_) => dir.display().to_string(),
         };
         Ok(SentenceEncoder {
@@ -112,10 +91,8 @@ impl SentenceEncoder {
 
     /// Token ids of each text (truncated, with special tokens).
     pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| Error::Other(format!("tokenizer: {e}")))?;
+        let enc =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Other(format!("tokenizer: {e}")))?;
         Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
     }
 

@@ -53,9 +53,15 @@ pub enum Command {
     /// Select rows by a method's rule from scores, clusters or embeddings already computed.
     #[command(subcommand)]
     Select(SelectCommand),
+    /// Run a method end to end: `car`, `cherry`, `superfilter`, `superfilter-d`, `lcg`.
+    #[command(subcommand)]
+    Run(RunCommand),
     /// Install or list models.
     #[command(subcommand)]
     Models(ModelsCommand),
+    /// Train a model: `quality` (gleaner's own expert-aligned quality scorer).
+    #[command(subcommand)]
+    Train(TrainCommand),
     /// Print shell completions.
     Completions {
         /// The shell.
@@ -86,6 +92,13 @@ pub struct StatsArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also score every row with a quality model and report the scores' distribution.
+    #[arg(long)]
+    pub quality: bool,
+    /// Quality model for `--quality`: `default`, a `gleaner train quality` model file, or an
+    /// IQS checkpoint directory.
+    #[arg(long, default_value = "default", requires = "quality")]
+    pub quality_model: String,
 }
 
 /// `gleaner models …`.
@@ -181,6 +194,46 @@ pub struct SelectCarArgs {
 pub enum ScoreCommand {
     /// Quality score per row (CaR's IQS checkpoint, or a scorer trained by `gleaner train quality`).
     Quality(ScoreQualityArgs),
+    /// Instruction-Following Difficulty from a causal LM: response loss with and without the
+    /// instruction, both IFD forms, optional reversed IFD. Resumable.
+    Ifd(ScoreIfdArgs),
+}
+
+/// Causal-LM scoring options shared by `score ifd` and the IFD presets.
+#[derive(Debug, Clone, Args)]
+pub struct LmArgs {
+    /// Causal LM: a .gguf file, an HF directory (config.json, *.safetensors, tokenizer.json),
+    /// or the name of an installed model.
+    #[arg(long, default_value = "SmolLM2-135M-Instruct")]
+    pub model: String,
+    /// Prompt template: none (Superfiltering), alpaca | wiz | vicuna (Cherry), chatml (instruct
+    /// models). Default: the method's own.
+    #[arg(long, value_parser = ["none", "alpaca", "wiz", "vicuna", "chatml"])]
+    pub template: Option<String>,
+    /// Token truncation length (default 1024 for none and chatml, 512 for Cherry's templates).
+    #[arg(long)]
+    pub max_length: Option<usize>,
+    /// Also compute reversed IFD (the instruction's loss given the response; SPEC §3.6).
+    #[arg(long)]
+    pub reverse: bool,
+    /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
+    #[arg(long, default_value_t = 128)]
+    pub chunk_rows: usize,
+}
+
+/// `gleaner score ifd`.
+#[derive(Debug, Args)]
+pub struct ScoreIfdArgs {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output side file (`row_id`, `row_index`, `loss_direct`, `loss_cond`, `ifd_ppl`, `ifd_loss`,
+    /// `tokens_direct`, `tokens_cond`, …): .parquet or .jsonl.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Model and template.
+    #[command(flatten)]
+    pub lm: LmArgs,
 }
 
 /// `gleaner score quality`.
@@ -192,7 +245,8 @@ pub struct ScoreQualityArgs {
     /// Output side file (`row_id`, `row_index`, `quality`): .parquet or .jsonl.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Quality model: an IQS checkpoint directory (hparams.yaml + checkpoints/*.ckpt).
+    /// Quality model: `default` (gleaner's shipped scorer), a model file from `gleaner train
+    /// quality` (.json), or an IQS checkpoint directory (hparams.yaml + checkpoints/*.ckpt).
     #[arg(long)]
     pub model: String,
     /// The IQS encoder directory (config.json + tokenizer.json), when hparams.yaml names a
@@ -227,4 +281,276 @@ pub struct ClusterArgs {
     /// Mini-batch k-means with this batch size (for millions of rows).
     #[arg(long)]
     pub mini_batch: Option<usize>,
+}
+
+/// Options shared by presets.
+#[derive(Debug, Clone, Args)]
+pub struct RunCommon {
+    /// Input.
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Output (selected records).
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Directory for side files (default: OUT.gleaner/ beside the output, or ./gleaner-work).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Sentence-embedding model.
+    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    pub embedder: String,
+    /// Seed for clustering.
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+}
+
+/// `gleaner run …`.
+#[derive(Debug, Subcommand)]
+pub enum RunCommand {
+    /// CaR: quality score → embed → PCA 0.95 + k-means (k = ⌊√(n/2)⌋) → top n1 + best n2 per cluster.
+    Car(RunCarArgs),
+    /// Cherry: IFD = loss ratio (template alpaca, max_length 512) → keep IFD ≤ 1 → top ratio × valid → original order.
+    Cherry(RunCherryArgs),
+    /// Superfiltering: IFD = perplexity ratio (template none, max_length 1024) → keep IFD < 1 → top ratio × rows.
+    Superfilter(RunSuperfilterArgs),
+    /// Superfiltering.D: top IFD candidates (20%) → MiniLM embeddings → facility location to the budget (2%).
+    SuperfilterD(RunSuperfilterDArgs),
+    /// Low-Confidence Gold: embed input+instruction → PCA 0.95 + k-means (k = 40) → classifier on
+    /// the 40 nearest per cluster → 4 nearest per cluster, then the least confident rows.
+    Lcg(RunLcgArgs),
+    /// Cherry's pre-experienced samples: k-means on the LM's prompt states (100 clusters) → per
+    /// cluster, 10 prompts evenly spaced within the 25th–75th prompt-perplexity percentiles.
+    PreExperience(RunPreExperienceArgs),
+}
+
+/// `gleaner run pre-experience`.
+#[derive(Debug, Args)]
+pub struct RunPreExperienceArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: RunCommon,
+    /// Model and template (default template alpaca, max_length 512).
+    #[command(flatten)]
+    pub lm: LmArgs,
+    /// Number of clusters.
+    #[arg(long, default_value_t = 100)]
+    pub clusters: usize,
+    /// Samples per cluster.
+    #[arg(long, default_value_t = 10)]
+    pub per_cluster: usize,
+    /// Lower prompt-perplexity percentile.
+    #[arg(long, default_value_t = 25.0)]
+    pub low: f64,
+    /// Upper prompt-perplexity percentile.
+    #[arg(long, default_value_t = 75.0)]
+    pub up: f64,
+    /// Cluster sentence embeddings of the prompt (--embedder) instead of the LM's hidden states.
+    #[arg(long)]
+    pub sentence_embeddings: bool,
+}
+
+/// `gleaner run lcg`.
+#[derive(Debug, Args)]
+pub struct RunLcgArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: RunCommon,
+    /// How many to keep: a count (default 1000) or a ratio of the rows.
+    #[command(flatten)]
+    pub size: BudgetArgs,
+    /// Number of clusters (default 40, as the released files; see --k-rule).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// Rule for k when --k is absent: fixed (40) or sqrt-n-8 (⌊√(n/8)⌋, LCG's code).
+    #[arg(long, value_parser = ["fixed", "sqrt-n-8"], default_value = "fixed")]
+    pub k_rule: String,
+    /// PCA before k-means: variance fraction, component count, or `none`.
+    #[arg(long, default_value = "0.95")]
+    pub pca: String,
+    /// k-means restarts.
+    #[arg(long, default_value_t = 3)]
+    pub n_init: usize,
+    /// Pseudo-labelled training rows per cluster (the nearest to the centroid).
+    #[arg(long, default_value_t = 40)]
+    pub pseudo: usize,
+    /// Nearest-to-centroid rows per cluster placed first in the output.
+    #[arg(long, default_value_t = 4)]
+    pub seeds: usize,
+    /// Cap on low-confidence picks per cluster (none by default, as the reference).
+    #[arg(long)]
+    pub per_cluster_quota: Option<usize>,
+    /// Classifier: nb (multinomial naive Bayes on word counts) or neural (softmax head on the
+    /// frozen sentence embeddings).
+    #[arg(long, value_parser = ["nb", "neural"], default_value = "nb")]
+    pub classifier: String,
+    /// Neural head: training epochs (under-training keeps probabilities soft).
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// Neural head: Adam learning rate (default: the crate's soft-probability default).
+    #[arg(long)]
+    pub lr: Option<f32>,
+    /// Neural head: batch size.
+    #[arg(long, default_value_t = 16)]
+    pub batch_size: usize,
+    /// Neural head: width of one ReLU hidden layer (default: a linear softmax head).
+    #[arg(long)]
+    pub hidden: Option<usize>,
+    /// Use a classifier saved earlier instead of training one.
+    #[arg(long, conflicts_with = "save_classifier")]
+    pub load_classifier: Option<PathBuf>,
+    /// Save the trained classifier to this file.
+    #[arg(long)]
+    pub save_classifier: Option<PathBuf>,
+    /// Take the pseudo-labelled rows from this file instead of clustering (e.g. LCG's own
+    /// train_dataset.json: rows in cluster order, nearest first, with a label field); the input
+    /// is the pool ranked by the classifier trained on it.
+    #[arg(long)]
+    pub pseudo_labels: Option<PathBuf>,
+    /// The label field of --pseudo-labels.
+    #[arg(long, default_value = "cluster")]
+    pub label_field: String,
+}
+
+/// `gleaner run cherry`.
+#[derive(Debug, Args)]
+pub struct RunCherryArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: RunCommon,
+    /// Model and template (default template alpaca).
+    #[command(flatten)]
+    pub lm: LmArgs,
+    /// How many to keep: a count, or a ratio of the valid rows (default 0.06, as Cherry's scripts).
+    #[command(flatten)]
+    pub size: BudgetArgs,
+    /// Add the `ifd_loss` field to the output records.
+    #[arg(long)]
+    pub annotate: bool,
+}
+
+/// `gleaner run superfilter`.
+#[derive(Debug, Args)]
+pub struct RunSuperfilterArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: RunCommon,
+    /// Model and template (default template none).
+    #[command(flatten)]
+    pub lm: LmArgs,
+    /// How many to keep: a count, or a ratio of the rows (default 0.1).
+    #[command(flatten)]
+    pub size: BudgetArgs,
+    /// Strict upper bound on the IFD.
+    #[arg(long, default_value_t = 1.0)]
+    pub threshold: f64,
+    /// Base of --ratio instead of the real row count (the reference hard-codes 52002).
+    #[arg(long)]
+    pub reference_count: Option<usize>,
+    /// Add the `ifd_ppl` field to the output records.
+    #[arg(long)]
+    pub annotate: bool,
+}
+
+/// `gleaner run superfilter-d`.
+#[derive(Debug, Args)]
+pub struct RunSuperfilterDArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: RunCommon,
+    /// Model and template (default template none).
+    #[command(flatten)]
+    pub lm: LmArgs,
+    /// How many to keep: a count, or a ratio of the rows (default 0.02, as the shipped script).
+    #[command(flatten)]
+    pub size: BudgetArgs,
+    /// IFD candidates before facility location, as a ratio of the rows (default 0.2).
+    #[arg(long, conflicts_with = "candidates")]
+    pub candidates_ratio: Option<f64>,
+    /// IFD candidates before facility location, as a count (`ifd_num`).
+    #[arg(long)]
+    pub candidates: Option<usize>,
+    /// Strict upper bound on the IFD (0 disables).
+    #[arg(long, default_value_t = 1.0)]
+    pub upper: f64,
+    /// Text embedded for facility location.
+    #[arg(long, value_parser = ["whole", "instruction", "response"], default_value = "whole")]
+    pub emb_type: String,
+}
+
+/// `gleaner run car`.
+#[derive(Debug, Args)]
+pub struct RunCarArgs {
+    /// Shared options.
+    #[command(flatten)]
+    pub common: RunCommon,
+    /// Quality model (an IQS checkpoint directory or a gleaner quality model file).
+    #[arg(long, conflicts_with = "quality")]
+    pub quality_model: Option<String>,
+    /// Use existing quality values instead: a record field (e.g. CaR's `score`) or a side file.
+    #[arg(long)]
+    pub quality: Option<String>,
+    /// IQS encoder directory, when not beside the checkpoint or in an HF cache.
+    #[arg(long)]
+    pub encoder: Option<PathBuf>,
+    /// Rows taken by score.
+    #[arg(long, default_value_t = 1000)]
+    pub n1: usize,
+    /// Best rows per cluster added when not already kept.
+    #[arg(long, default_value_t = 1)]
+    pub n2: usize,
+    /// Set n1 from a budget or a ratio of the input rows.
+    #[command(flatten)]
+    pub size: BudgetArgs,
+    /// Number of clusters (default ⌊√(n/2)⌋).
+    #[arg(long)]
+    pub k: Option<usize>,
+    /// PCA before k-means: variance fraction, component count, or `none`.
+    #[arg(long, default_value = "0.95")]
+    pub pca: String,
+    /// k-means restarts.
+    #[arg(long, default_value_t = 3)]
+    pub n_init: usize,
+    /// Add CaR's `score` and `label` fields to the output records (its released format).
+    #[arg(long)]
+    pub annotate: bool,
+}
+
+/// `gleaner train …`.
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// gleaner's own quality scorer: frozen sentence embeddings + text statistics, a linear
+    /// head trained with a pairwise loss on (worse, better) pairs.
+    Quality(TrainQualityArgs),
+}
+
+/// `gleaner train quality`.
+#[derive(Debug, Args)]
+pub struct TrainQualityArgs {
+    /// Training pairs: CaR's `src,score` CSV (consecutive rows pair up; the lower score is the
+    /// worse answer) or `src,pos,neg` CSV.
+    #[arg(long)]
+    pub train: PathBuf,
+    /// Validation pairs (same layouts); their pairwise accuracy is reported and recorded.
+    #[arg(long)]
+    pub valid: Option<PathBuf>,
+    /// Output model file (.json).
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Sentence-embedding model (frozen).
+    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    pub embedder: String,
+    /// Embedded views, comma-separated: response, prompt, car.
+    #[arg(long, default_value = "response")]
+    pub views: String,
+    /// Candidate L2 penalties; the best by cross-validation over training pairs is kept.
+    #[arg(long, value_delimiter = ',', default_value = "10,30,100,300,1000")]
+    pub lambda: Vec<f64>,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = 5)]
+    pub folds: usize,
+    /// Seed of the fold assignment.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Token budget of one embedding batch.
+    #[arg(long, default_value_t = 8192)]
+    pub batch_tokens: usize,
 }

@@ -34,13 +34,9 @@ pub fn error(msg: &str, hint: Option<&str>) {
 /// A progress bar with rate and ETA; hidden when stderr is not a terminal.
 pub fn progress(len: u64, what: &str, unit: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    let tmpl = format!(
-        "{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}} {{msg}}"
-    );
+    let tmpl = format!("{{prefix:>10}} [{{bar:30}}] {{pos}}/{{len}} {unit} {{per_sec}} ETA {{eta}} {{msg}}");
     pb.set_style(
-        ProgressStyle::with_template(&tmpl)
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&tmpl).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> "),
     );
     pb.set_prefix(what.to_string());
     if !console::Term::stderr().is_term() {
@@ -71,5 +67,10 @@ impl gleaner_pipeline::Observer for BarObserver {
     }
     fn info(&self, msg: &str) {
         info(msg);
+    }
+    fn detail(&self, msg: &str) {
+        if let Some(b) = self.bar.lock().unwrap().as_ref() {
+            b.set_message(msg.to_string());
+        }
     }
 }

@@ -69,10 +69,7 @@ impl Act {
             "sigmoid" => Act::Sigmoid,
             "" | "null" | "none" | "identity" => Act::Identity,
             other => {
-                return Err(Error::model(
-                    "iqs",
-                    format!("unsupported activation `{other}`"),
-                ));
+                return Err(Error::model("iqs", format!("unsupported activation `{other}`")));
             }
         })
     }
@@ -114,10 +111,7 @@ fn ckpt_in(dir: &Path) -> Result<PathBuf> {
     found.sort();
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => Err(Error::model(
-            dir.display().to_string(),
-            "no .ckpt file under checkpoints/",
-        )),
+        0 => Err(Error::model(dir.display().to_string(), "no .ckpt file under checkpoints/")),
         _ => Err(Error::model(
             dir.display().to_string(),
             format!("several .ckpt files under checkpoints/; pass one: {found:?}"),
@@ -146,11 +140,7 @@ impl Iqs {
     /// `config.json` and `tokenizer.json`.
     pub fn load(model: &Path, encoder_dir: &Path) -> Result<Iqs> {
         let (model_dir, ckpt) = if model.is_file() {
-            let dir = model
-                .parent()
-                .and_then(Path::parent)
-                .unwrap_or(Path::new("."))
-                .to_path_buf();
+            let dir = model.parent().and_then(Path::parent).unwrap_or(Path::new(".")).to_path_buf();
             (dir, model.to_path_buf())
         } else {
             (model.to_path_buf(), ckpt_in(model)?)
@@ -158,36 +148,21 @@ impl Iqs {
         let cfg = Iqs::read_config(&model_dir)?;
         let name = model_dir.display().to_string();
         if cfg.pool != "avg" {
-            return Err(Error::model(
-                &name,
-                format!("pool `{}` is not supported (IQS uses avg)", cfg.pool),
-            ));
+            return Err(Error::model(&name, format!("pool `{}` is not supported (IQS uses avg)", cfg.pool)));
         }
         if cfg.layer.as_str() != Some("mix") {
-            return Err(Error::model(
-                &name,
-                "only the layer `mix` is supported (IQS's setting)",
-            ));
+            return Err(Error::model(&name, "only the layer `mix` is supported (IQS's setting)"));
         }
         if cfg.layer_norm {
-            return Err(Error::model(
-                &name,
-                "layer_norm: true is not supported (IQS uses false)",
-            ));
+            return Err(Error::model(&name, "layer_norm: true is not supported (IQS uses false)"));
         }
-        let pth = PthTensors::new(&ckpt, Some("state_dict")).map_err(|e| {
-            Error::model(
-                ckpt.display().to_string(),
-                format!("cannot read checkpoint: {e}"),
-            )
-        })?;
+        let pth = PthTensors::new(&ckpt, Some("state_dict"))
+            .map_err(|e| Error::model(ckpt.display().to_string(), format!("cannot read checkpoint: {e}")))?;
         let get = |n: &str| -> Result<TensorF32> {
             let t = pth
                 .get(n)
                 .map_err(|e| Error::model(ckpt.display().to_string(), format!("{n}: {e}")))?
-                .ok_or_else(|| {
-                    Error::model(ckpt.display().to_string(), format!("missing tensor `{n}`"))
-                })?;
+                .ok_or_else(|| Error::model(ckpt.display().to_string(), format!("missing tensor `{n}`")))?;
             let dims = t.dims().to_vec();
             let v = t
                 .to_dtype(candle_core::DType::F32)
@@ -196,16 +171,12 @@ impl Iqs {
                 .map_err(|e| Error::model(ckpt.display().to_string(), format!("{n}: {e}")))?;
             Ok((v, dims))
         };
-        let enc_cfg =
-            BertConfig::from_json(&read_json(&encoder_dir.join("config.json"))?, encoder_dir)?;
+        let enc_cfg = BertConfig::from_json(&read_json(&encoder_dir.join("config.json"))?, encoder_dir)?;
         let n_layers = enc_cfg.layers;
         let max_positions = enc_cfg.max_positions;
         let encoder = BertEncoder::from_tensors(enc_cfg, &|n| get(&format!("encoder.model.{n}")))?;
         let raw: Vec<f64> = (0..=n_layers)
-            .map(|k| {
-                get(&format!("layerwise_attention.scalar_parameters.{k}"))
-                    .map(|t| f64::from(t.0[0]))
-            })
+            .map(|k| get(&format!("layerwise_attention.scalar_parameters.{k}")).map(|t| f64::from(t.0[0])))
             .collect::<Result<_>>()?;
         let weights = match cfg.layer_transformation.as_str() {
             "sparsemax" => sparsemax(&raw),
@@ -216,10 +187,7 @@ impl Iqs {
                 e.iter().map(|v| v / z).collect()
             }
             other => {
-                return Err(Error::model(
-                    &name,
-                    format!("layer_transformation `{other}` is not supported"),
-                ));
+                return Err(Error::model(&name, format!("layer_transformation `{other}` is not supported")));
             }
         };
         let gamma = get("layerwise_attention.gamma")?.0[0];
@@ -231,20 +199,13 @@ impl Iqs {
             head.push(Linear::new(w, Some(b), s[0], s[1]));
         }
         let tok_path = encoder_dir.join("tokenizer.json");
-        let mut tokenizer = Tokenizer::from_file(&tok_path).map_err(|e| {
-            Error::model(
-                tok_path.display().to_string(),
-                format!("cannot load tokenizer: {e}"),
-            )
-        })?;
+        let mut tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| Error::model(tok_path.display().to_string(), format!("cannot load tokenizer: {e}")))?;
         // COMET: max_positions = max_position_embeddings − 2, truncation at max_positions − 2.
         let max_len = max_positions.saturating_sub(4).max(2);
         tokenizer.with_padding(None);
         tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: max_len,
-                ..Default::default()
-            }))
+            .with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
             .map_err(|e| Error::model(tok_path.display().to_string(), e.to_string()))?;
         Ok(Iqs {
             tokenizer,
@@ -261,10 +222,8 @@ impl Iqs {
 
     /// Token ids of each text (with `<s>`/`</s>`, truncated).
     pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
-        let enc = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| Error::Other(format!("tokenizer: {e}")))?;
+        let enc =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Other(format!("tokenizer: {e}")))?;
         Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
     }
 
@@ -278,9 +237,7 @@ impl Iqs {
         while start < order.len() {
             let mut end = start;
             let mut tokens = 0;
-            while end < order.len()
-                && (end == start || tokens + ids[order[end]].len() <= self.batch_tokens)
-            {
+            while end < order.len() && (end == start || tokens + ids[order[end]].len() <= self.batch_tokens) {
                 tokens += ids[order[end]].len();
                 end += 1;
             }

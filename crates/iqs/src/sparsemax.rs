@@ -30,10 +30,6 @@ mod tests {
             assert!((a - b).abs() < 1e-12, "{p:?}");
         }
         // Equal inputs give the uniform distribution (COMET's initial state).
-        assert!(
-            sparsemax(&[0.0; 4])
-                .iter()
-                .all(|&v| (v - 0.25).abs() < 1e-12)
-        );
+        assert!(sparsemax(&[0.0; 4]).iter().all(|&v| (v - 0.25).abs() < 1e-12));
     }
 }

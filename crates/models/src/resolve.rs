@@ -27,10 +27,7 @@ pub fn models_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("GLEANER_MODELS").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    dirs::cache_dir()
-        .unwrap_or_else(|| PathBuf::from(".cache"))
-        .join("gleaner")
-        .join("models")
+    dirs::cache_dir().unwrap_or_else(|| PathBuf::from(".cache")).join("gleaner").join("models")
 }
 
 fn hf_hub_dirs() -> Vec<PathBuf> {
@@ -50,10 +47,7 @@ fn hf_hub_dirs() -> Vec<PathBuf> {
 /// A directory that holds a model: a config.json, or exactly one `.gguf`.
 fn classify(p: &Path) -> Option<ModelPath> {
     if p.is_file() {
-        return p
-            .extension()
-            .is_some_and(|e| e == "gguf")
-            .then(|| ModelPath::Gguf(p.to_path_buf()));
+        return p.extension().is_some_and(|e| e == "gguf").then(|| ModelPath::Gguf(p.to_path_buf()));
     }
     if !p.is_dir() {
         return None;
@@ -85,10 +79,7 @@ fn hf_snapshot(hub: &Path, id: &str) -> Option<PathBuf> {
             return Some(p);
         }
     }
-    let mut all: Vec<PathBuf> = std::fs::read_dir(&snaps)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
+    let mut all: Vec<PathBuf> = std::fs::read_dir(&snaps).ok()?.filter_map(|e| e.ok().map(|e| e.path())).collect();
     all.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
     all.pop()
 }
@@ -122,13 +113,7 @@ pub fn resolve(arg: &str) -> Result<ModelPath> {
             }
         }
     }
-    Err(Error::model(
-        arg,
-        format!(
-            "not found as a path, in {} or in a local Hugging Face cache",
-            dir.display()
-        ),
-    ))
+    Err(Error::model(arg, format!("not found as a path, in {} or in a local Hugging Face cache", dir.display())))
 }
 
 /// SHA-256 of a file, hex.
@@ -148,10 +133,7 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let g = d.path().join("m.gguf");
         std::fs::write(&g, b"x").unwrap();
-        assert_eq!(
-            resolve(g.to_str().unwrap()).unwrap(),
-            ModelPath::Gguf(g.clone())
-        );
+        assert_eq!(resolve(g.to_str().unwrap()).unwrap(), ModelPath::Gguf(g.clone()));
         let snap = d.path().join("hub/models--org--tiny/snapshots/abc");
         std::fs::create_dir_all(&snap).unwrap();
         std::fs::write(snap.join("config.json"), b"{}").unwrap();

@@ -57,9 +57,7 @@ pub fn attention(qkv: &[f32], packed: &Packed, s: &AttentionShape, out: &mut [f3
     assert_eq!(out.len(), packed.rows() * od, "attention output shape");
     let group = s.heads / s.kv_heads;
     let ptr = SendPtr(out.as_mut_ptr());
-    let tasks: Vec<(usize, usize)> = (0..packed.len())
-        .flat_map(|q| (0..s.heads).map(move |h| (q, h)))
-        .collect();
+    let tasks: Vec<(usize, usize)> = (0..packed.len()).flat_map(|q| (0..s.heads).map(move |h| (q, h))).collect();
     tasks.par_iter().for_each(|&(seq, h)| {
         let r = packed.range(seq);
         let l = r.len();
@@ -85,12 +83,8 @@ pub fn attention(qkv: &[f32], packed: &Packed, s: &AttentionShape, out: &mut [f3
             }
             // SAFETY: rows r of `out`, columns h·hd..(h+1)·hd belong to this task only; the
             // bounds are those asserted on `out` above.
-            let dst = unsafe {
-                std::slice::from_raw_parts_mut(
-                    ptr.get().add(r.start * od + h * hd),
-                    (l - 1) * od + hd,
-                )
-            };
+            let dst =
+                unsafe { std::slice::from_raw_parts_mut(ptr.get().add(r.start * od + h * hd), (l - 1) * od + hd) };
             matmul_strided(l, hd, l, dst, od, &sc, l, 1, v, w, 1, false);
         });
     });
@@ -110,11 +104,7 @@ mod tests {
                 let valid = if s.causal { i + 1 } else { l };
                 let mut sc: Vec<f32> = (0..valid)
                     .map(|j| {
-                        (0..hd)
-                            .map(|t| {
-                                qkv[i * w + h * hd + t] * qkv[j * w + s.heads * hd + kvh * hd + t]
-                            })
-                            .sum::<f32>()
+                        (0..hd).map(|t| qkv[i * w + h * hd + t] * qkv[j * w + s.heads * hd + kvh * hd + t]).sum::<f32>()
                             * s.scale
                     })
                     .collect();
@@ -139,19 +129,11 @@ mod tests {
 
     #[test]
     fn packed_causal_gqa_matches_naive() {
-        let s = AttentionShape {
-            heads: 4,
-            kv_heads: 2,
-            head_dim: 8,
-            causal: true,
-            scale: 0.3,
-        };
+        let s = AttentionShape { heads: 4, kv_heads: 2, head_dim: 8, causal: true, scale: 0.3 };
         let lens = [5usize, 1, 9];
         let p = Packed::from_lengths(lens);
         let w = s.qkv_width();
-        let qkv: Vec<f32> = (0..p.rows() * w)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 40.0)
-            .collect();
+        let qkv: Vec<f32> = (0..p.rows() * w).map(|i| ((i * 37 % 101) as f32 - 50.0) / 40.0).collect();
         let mut out = vec![0.0; p.rows() * s.heads * s.head_dim];
         attention(&qkv, &p, &s, &mut out);
         for (i, &l) in lens.iter().enumerate() {

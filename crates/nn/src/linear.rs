@@ -6,19 +6,8 @@ pub fn matmul_t(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mut [f
 }
 
 /// [`matmul_t`] with the choice of threading (`false` inside an already parallel loop).
-pub fn matmul_t_par(
-    x: &[f32],
-    m: usize,
-    k: usize,
-    w: &[f32],
-    n: usize,
-    out: &mut [f32],
-    parallel: bool,
-) {
-    assert!(
-        x.len() >= m * k && w.len() >= n * k && out.len() >= m * n,
-        "matmul_t shapes"
-    );
+pub fn matmul_t_par(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mut [f32], parallel: bool) {
+    assert!(x.len() >= m * k && w.len() >= n * k && out.len() >= m * n, "matmul_t shapes");
     if m == 0 || n == 0 {
         return;
     }
@@ -75,14 +64,8 @@ pub fn matmul_strided(
         return;
     }
     assert!(dst.len() >= (m - 1) * dst_rs + n, "dst shape");
-    assert!(
-        k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs,
-        "lhs shape"
-    );
-    assert!(
-        k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs,
-        "rhs shape"
-    );
+    assert!(k == 0 || a.len() > (m - 1) * a_rs + (k - 1) * a_cs, "lhs shape");
+    assert!(k == 0 || b.len() > (k - 1) * b_rs + (n - 1) * b_cs, "rhs shape");
     // SAFETY: the asserts bound the largest index of each operand.
     unsafe {
         gemm::gemm(
@@ -138,12 +121,7 @@ impl Linear {
         let out = parts.iter().map(|p| p.out).sum();
         let w = parts.iter().flat_map(|p| p.w.iter().copied()).collect();
         let b = if parts.iter().all(|p| p.b.is_some()) {
-            Some(
-                parts
-                    .iter()
-                    .flat_map(|p| p.b.as_ref().unwrap().iter().copied())
-                    .collect(),
-            )
+            Some(parts.iter().flat_map(|p| p.b.as_ref().unwrap().iter().copied()).collect())
         } else {
             None
         };
@@ -167,12 +145,8 @@ mod tests {
     #[test]
     fn matmul_matches_naive() {
         let (m, k, n) = (37, 53, 29);
-        let x: Vec<f32> = (0..m * k)
-            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0)
-            .collect();
-        let w: Vec<f32> = (0..n * k)
-            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0)
-            .collect();
+        let x: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+        let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
         let mut y = vec![0.0; m * n];
         matmul_t(&x, m, k, &w, n, &mut y);
         for i in 0..m {

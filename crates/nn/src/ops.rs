@@ -47,10 +47,7 @@ fn max8(x: &[f32]) -> f32 {
             acc[i] = if c[i] > acc[i] { c[i] } else { acc[i] };
         }
     }
-    acc.iter()
-        .chain(rem)
-        .copied()
-        .fold(f32::NEG_INFINITY, f32::max)
+    acc.iter().chain(rem).copied().fold(f32::NEG_INFINITY, f32::max)
 }
 
 /// Adds `bias` to every row of `y`.
@@ -75,9 +72,7 @@ fn add_assign(a: &mut [f32], b: &[f32]) {
 pub fn add_inplace(a: &mut [f32], b: &[f32]) {
     assert_eq!(a.len(), b.len());
     if a.len() >= PAR_MIN {
-        a.par_chunks_mut(4096)
-            .zip(b.par_chunks(4096))
-            .for_each(|(x, y)| add_assign(x, y));
+        a.par_chunks_mut(4096).zip(b.par_chunks(4096)).for_each(|(x, y)| add_assign(x, y));
     } else {
         add_assign(a, b);
     }
@@ -181,12 +176,10 @@ fn gated_chunk(gate: &[f32], up: &[f32], out: &mut [f32], tanh_gelu: bool) {
 /// `out = act(gate) * up` with `act` = SiLU (llama) or tanh-GELU (Gemma), where `gate_up`
 /// holds each row as `[gate | up]` (a fused projection of width `2·d`).
 pub fn gated(gate_up: &[f32], d: usize, out: &mut [f32], tanh_gelu: bool) {
-    out.par_chunks_mut(d)
-        .zip(gate_up.par_chunks(2 * d))
-        .for_each(|(o, gu)| {
-            let (g, u) = gu.split_at(d);
-            gated_chunk(g, u, o, tanh_gelu);
-        });
+    out.par_chunks_mut(d).zip(gate_up.par_chunks(2 * d)).for_each(|(o, gu)| {
+        let (g, u) = gu.split_at(d);
+        gated_chunk(g, u, o, tanh_gelu);
+    });
 }
 
 #[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]

@@ -30,10 +30,7 @@ impl SafeTensorFiles {
             v
         };
         if files.is_empty() {
-            return Err(Error::model(
-                path.display().to_string(),
-                "no .safetensors file",
-            ));
+            return Err(Error::model(path.display().to_string(), "no .safetensors file"));
         }
         let mut maps = Vec::new();
         for f in files {
@@ -60,24 +57,14 @@ impl SafeTensorFiles {
     /// A tensor as f32 with its shape; `None` if absent.
     pub fn get(&self, name: &str) -> Result<Option<(Vec<f32>, Vec<usize>)>> {
         for (path, m) in &self.maps {
-            let st = SafeTensors::deserialize(m).map_err(|e| {
-                Error::model(path.display().to_string(), format!("bad safetensors: {e}"))
-            })?;
+            let st = SafeTensors::deserialize(m)
+                .map_err(|e| Error::model(path.display().to_string(), format!("bad safetensors: {e}")))?;
             let Ok(t) = st.tensor(name) else { continue };
             let data = t.data();
             let v: Vec<f32> = match t.dtype() {
-                Dtype::F32 => data
-                    .chunks_exact(4)
-                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                    .collect(),
-                Dtype::F16 => data
-                    .chunks_exact(2)
-                    .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                    .collect(),
-                Dtype::BF16 => data
-                    .chunks_exact(2)
-                    .map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32())
-                    .collect(),
+                Dtype::F32 => data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
+                Dtype::F16 => data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
+                Dtype::BF16 => data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect(),
                 d => {
                     return Err(Error::model(
                         path.display().to_string(),
@@ -107,6 +94,5 @@ impl SafeTensorFiles {
 /// Reads and parses a JSON config file.
 pub fn read_json(path: &Path) -> Result<serde_json::Value> {
     let t = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&t)
-        .map_err(|e| Error::model(path.display().to_string(), format!("bad JSON: {e}")))
+    serde_json::from_str(&t).map_err(|e| Error::model(path.display().to_string(), format!("bad JSON: {e}")))
 }

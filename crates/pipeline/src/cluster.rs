@@ -98,37 +98,17 @@ pub fn cluster_stage(
         .param("mode", format!("{:?}", params.mode));
     obs.info(&format!(
         "k-means: k = {k} on {n} × {dim}{}",
-        if matches!(params.mode, KMeansMode::MiniBatch { .. }) {
-            " (mini-batch)"
-        } else {
-            ""
-        }
+        if matches!(params.mode, KMeansMode::MiniBatch { .. }) { " (mini-batch)" } else { "" }
     ));
     let res = kmeans(&data, n, dim, &params)?;
     obs.info(&format!(
         "k-means: inertia {:.4}, {} iterations, best of {} runs",
         res.inertia, res.iterations, res.n_init_used
     ));
-    let mut table = SideTable {
-        row_id: emb.row_id.clone(),
-        row_index: emb.row_index.clone(),
-        columns: Vec::new(),
-    };
-    table.set(
-        "cluster",
-        Column::I64(res.labels.iter().map(|&l| i64::from(l)).collect()),
-    );
-    table.set(
-        "distance",
-        Column::F64(res.distance.iter().map(|&d| f64::from(d)).collect()),
-    );
+    let mut table = SideTable { row_id: emb.row_id.clone(), row_index: emb.row_index.clone(), columns: Vec::new() };
+    table.set("cluster", Column::I64(res.labels.iter().map(|&l| i64::from(l)).collect()));
+    table.set("distance", Column::F64(res.distance.iter().map(|&d| f64::from(d)).collect()));
     table.write(side)?;
     manifest.write_for(side)?;
-    Ok(Clustering {
-        table,
-        k,
-        centroids: res.centroids,
-        data,
-        dim,
-    })
+    Ok(Clustering { table, k, centroids: res.centroids, data, dim })
 }

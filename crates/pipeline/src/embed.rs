@@ -17,11 +17,8 @@ pub fn embed_stage(
     side: &Path,
     obs: &dyn Observer,
 ) -> Result<Matrix> {
-    let manifest =
-        Manifest::new("embed", Some(embedder.identity()), &ds.ids).param("text", text.name());
-    if let Some(m) = crate::reuse(side, &manifest, |p| {
-        Matrix::read(p).and_then(|m| m.align(&ds.ids, p))
-    })? {
+    let manifest = Manifest::new("embed", Some(embedder.identity()), &ds.ids).param("text", text.name());
+    if let Some(m) = crate::reuse(side, &manifest, |p| Matrix::read(p).and_then(|m| m.align(&ds.ids, p)))? {
         obs.info(&format!("reusing embeddings from {}", side.display()));
         return Ok(m);
     }

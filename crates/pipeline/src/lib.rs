@@ -5,9 +5,17 @@
 //! over those stages. Progress and log lines go through an [`Observer`] supplied by the
 //! caller (the CLI draws progress bars on stderr).
 
+pub mod car;
 pub mod cluster;
 pub mod embed;
+pub mod ifd;
+pub mod ifd_plan;
+pub mod ifd_presets;
+pub mod journal;
+pub mod lcg;
+pub mod preexp;
 pub mod score;
+pub mod stages;
 pub mod summary;
 pub mod values;
 
@@ -23,6 +31,8 @@ pub trait Observer: Sync {
     fn finish(&self);
     /// An informational line.
     fn info(&self, msg: &str);
+    /// A short status shown beside the current stage's progress (rates, counts).
+    fn detail(&self, _msg: &str) {}
 }
 
 /// An observer that prints nothing.
@@ -45,13 +55,8 @@ pub struct WorkDir {
 impl WorkDir {
     /// The work dir for an output path: `OUT.gleaner/` beside it.
     pub fn for_output(out: &Path) -> WorkDir {
-        let name = out
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "out".into());
-        WorkDir {
-            dir: out.with_file_name(format!("{name}.gleaner")),
-        }
+        let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+        WorkDir { dir: out.with_file_name(format!("{name}.gleaner")) }
     }
 
     /// A side file path inside the work dir (created on demand).
@@ -74,8 +79,7 @@ pub fn reuse<T>(
     let Some(old) = gleaner_cache::Manifest::read_for(side)? else {
         return Ok(None);
     };
-    let same_recipe =
-        old.stage == manifest.stage && old.model == manifest.model && old.params == manifest.params;
+    let same_recipe = old.stage == manifest.stage && old.model == manifest.model && old.params == manifest.params;
     if !same_recipe || !side.exists() {
         return Ok(None);
     }

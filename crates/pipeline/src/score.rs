@@ -40,16 +40,9 @@ impl QualityModel for IqsModel {
 
 /// Scores every record into the `quality` column of `side` (reused when the side file was
 /// made by the same model and covers the rows).
-pub fn quality_stage(
-    ds: &Dataset,
-    model: &dyn QualityModel,
-    side: &Path,
-    obs: &dyn Observer,
-) -> Result<SideTable> {
+pub fn quality_stage(ds: &Dataset, model: &dyn QualityModel, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
     let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids);
-    if let Some(t) = crate::reuse(side, &manifest, |p| {
-        SideTable::read(p).and_then(|t| t.align(&ds.ids, p))
-    })? {
+    if let Some(t) = crate::reuse(side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
         obs.info(&format!("reusing quality scores from {}", side.display()));
         return Ok(t);
     }
@@ -61,4 +54,46 @@ pub fn quality_stage(
     t.write(side)?;
     manifest.write_for(side)?;
     Ok(t)
+}
+
+/// gleaner's own quality scorer ([`gleaner_quality::Scorer`]: frozen sentence embeddings and
+/// text statistics under a pairwise-trained linear head) as a [`QualityModel`].
+pub struct OwnQualityModel {
+    /// The model with its loaded embedder.
+    pub scorer: gleaner_quality::Scorer,
+}
+
+impl OwnQualityModel {
+    /// Loads `default` (the shipped model) or a model file, and the embedder it names.
+    pub fn load(name_or_path: &str) -> Result<OwnQualityModel> {
+        let model = gleaner_quality::Model::load_named(name_or_path)?;
+        Ok(OwnQualityModel { scorer: gleaner_quality::Scorer::load(model)? })
+    }
+
+    /// Whether `name_or_path` names a gleaner quality model (`default`, or a JSON file whose
+    /// `format` is `gleaner-quality`) rather than, say, an IQS checkpoint.
+    pub fn is_own_model(name_or_path: &str) -> bool {
+        if name_or_path == "default" {
+            return true;
+        }
+        let p = Path::new(name_or_path);
+        p.is_file()
+            && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            && std::fs::read_to_string(p).is_ok_and(|t| gleaner_quality::Model::is_model_json(&t))
+    }
+}
+
+impl QualityModel for OwnQualityModel {
+    fn score(&self, records: &[Record], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(records.len());
+        for chunk in records.chunks(256) {
+            out.extend(self.scorer.score(chunk, &|_| {})?);
+            progress(out.len());
+        }
+        Ok(out)
+    }
+
+    fn identity(&self) -> String {
+        self.scorer.identity()
+    }
 }

@@ -34,16 +34,8 @@ pub fn selection_summary(
         let _ = writeln!(s, "  clusters covered   {} of {}", kept.len(), all.len());
     }
     if let Some((name, v)) = scores {
-        let _ = writeln!(
-            s,
-            "  {name} (all)  {}",
-            Distribution::of(v.iter().copied()).line()
-        );
-        let _ = writeln!(
-            s,
-            "  {name} (kept) {}",
-            Distribution::of(picks.iter().map(|p| v[p.index])).line()
-        );
+        let _ = writeln!(s, "  {name} (all)  {}", Distribution::of(v.iter().copied()).line());
+        let _ = writeln!(s, "  {name} (kept) {}", Distribution::of(picks.iter().map(|p| v[p.index])).line());
     }
     s
 }

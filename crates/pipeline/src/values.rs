@@ -33,38 +33,23 @@ impl Source {
             _ => (spec, None),
         };
         let p = Path::new(path);
-        let side_ext = p
-            .extension()
-            .is_some_and(|e| e == "parquet" || e == "jsonl");
+        let side_ext = p.extension().is_some_and(|e| e == "parquet" || e == "jsonl");
         if side_ext || p.is_file() {
-            Source::Side {
-                path: p.to_path_buf(),
-                column,
-            }
+            Source::Side { path: p.to_path_buf(), column }
         } else {
             Source::Field(spec.to_string())
         }
     }
 }
 
-fn side_column(
-    ds: &Dataset,
-    path: &Path,
-    column: Option<&str>,
-    default: &str,
-) -> Result<gleaner_cache::Column> {
+fn side_column(ds: &Dataset, path: &Path, column: Option<&str>, default: &str) -> Result<gleaner_cache::Column> {
     let table = SideTable::read(path)?.align(&ds.ids, path)?;
     let name = column.unwrap_or(default);
     table.get(name).cloned().ok_or_else(|| Error::SideFile {
         path: path.to_path_buf(),
         message: format!(
             "no column `{name}` (columns: {})",
-            table
-                .columns
-                .iter()
-                .map(|(n, _)| n.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            table.columns.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
         ),
     })
 }
@@ -73,23 +58,19 @@ fn side_column(
 /// record; `NaN` literals are NaN.
 pub fn numbers(ds: &Dataset, src: &Source, default_column: &str) -> Result<Vec<f64>> {
     match src {
-        Source::Side { path, column } => {
-            Ok(side_column(ds, path, column.as_deref(), default_column)?.as_f64())
-        }
+        Source::Side { path, column } => Ok(side_column(ds, path, column.as_deref(), default_column)?.as_f64()),
         Source::Field(f) => ds
             .records
             .iter()
             .zip(&ds.positions)
             .map(|(r, &pos)| match r.fields.get(f) {
-                Some(v) => as_f64(v)
-                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-                    .ok_or_else(|| {
-                        Error::input(
-                            &ds.path,
-                            gleaner_core::error::Location::Record(pos),
-                            format!("field `{f}` is not a number: {v}"),
-                        )
-                    }),
+                Some(v) => as_f64(v).or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).ok_or_else(|| {
+                    Error::input(
+                        &ds.path,
+                        gleaner_core::error::Location::Record(pos),
+                        format!("field `{f}` is not a number: {v}"),
+                    )
+                }),
                 None => Err(Error::input(
                     &ds.path,
                     gleaner_core::error::Location::Record(pos),
@@ -103,13 +84,11 @@ pub fn numbers(ds: &Dataset, src: &Source, default_column: &str) -> Result<Vec<f
 /// Cluster labels as strings (integers are written in decimal), one per record.
 pub fn labels(ds: &Dataset, src: &Source, default_column: &str) -> Result<Vec<String>> {
     match src {
-        Source::Side { path, column } => Ok(
-            match side_column(ds, path, column.as_deref(), default_column)? {
-                gleaner_cache::Column::I64(v) => v.iter().map(|x| x.to_string()).collect(),
-                gleaner_cache::Column::Str(v) => v,
-                other => other.as_f64().iter().map(|x| format!("{x}")).collect(),
-            },
-        ),
+        Source::Side { path, column } => Ok(match side_column(ds, path, column.as_deref(), default_column)? {
+            gleaner_cache::Column::I64(v) => v.iter().map(|x| x.to_string()).collect(),
+            gleaner_cache::Column::Str(v) => v,
+            other => other.as_f64().iter().map(|x| format!("{x}")).collect(),
+        }),
         Source::Field(f) => ds
             .records
             .iter()

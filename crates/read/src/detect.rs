@@ -53,11 +53,7 @@ impl Format {
             "messages-jsonl" => (Container::Jsonl, Some(RecordShape::Messages)),
             _ => return None,
         };
-        Some(Format {
-            container,
-            shape,
-            sniff: false,
-        })
+        Some(Format { container, shape, sniff: false })
     }
 
     /// The container implied by a file's extension (`.json`, `.jsonl`/`.ndjson`, `.parquet`).
@@ -78,7 +74,8 @@ impl Format {
             Some(container) => Ok(Format { container, shape: None, sniff: container != Container::Parquet }),
             None => Err(Error::Format {
                 path: path.to_path_buf(),
-                message: "cannot tell the format from the extension (expected .json, .jsonl, .ndjson or .parquet)".into(),
+                message: "cannot tell the format from the extension (expected .json, .jsonl, .ndjson or .parquet)"
+                    .into(),
             }),
         }
     }
@@ -116,13 +113,7 @@ pub struct JsonStyle {
 impl JsonStyle {
     /// Python's `json.dumps` defaults, one object per line.
     pub fn jsonl_default() -> JsonStyle {
-        JsonStyle {
-            container: Container::Jsonl,
-            indent: None,
-            spaced: true,
-            ensure_ascii: false,
-            escape_slash: false,
-        }
+        JsonStyle { container: Container::Jsonl, indent: None, spaced: true, ensure_ascii: false, escape_slash: false }
     }
 
     /// Detects the layout from a file's first bytes.
@@ -133,27 +124,16 @@ impl JsonStyle {
             // `[\n    {` → indent 4; `[{` → compact.
             let start = body.iter().position(|&b| b == b'[').map_or(0, |p| p + 1);
             let rest = &body[start..];
-            if rest.first() == Some(&b'\n') {
-                Some(rest[1..].iter().take_while(|&&b| b == b' ').count())
-            } else {
-                None
-            }
+            if rest.first() == Some(&b'\n') { Some(rest[1..].iter().take_while(|&&b| b == b' ').count()) } else { None }
         } else {
             None
         };
-        let spaced = memchr::memmem::find(body, b"\": ").is_some()
-            || memchr::memmem::find(body, b"\":").is_none();
+        let spaced = memchr::memmem::find(body, b"\": ").is_some() || memchr::memmem::find(body, b"\":").is_none();
         let raw_non_ascii = bytes.iter().any(|&b| b >= 0x80);
         let escaped_non_ascii = has_non_ascii_escape(body);
         let ensure_ascii = escaped_non_ascii || !raw_non_ascii;
         let escape_slash = memchr::memmem::find(body, b"\\/").is_some();
-        JsonStyle {
-            container,
-            indent,
-            spaced,
-            ensure_ascii,
-            escape_slash,
-        }
+        JsonStyle { container, indent, spaced, ensure_ascii, escape_slash }
     }
 }
 

@@ -74,10 +74,7 @@ fn describe(e: &serde_json::Error, bytes: &[u8], base: usize) -> String {
     let msg = e.to_string();
     // serde_json appends " at line L column C" relative to the element; restate it for the file.
     let core = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-    let (line, col) = line_col(
-        bytes,
-        base + e.column().saturating_sub(1) + offset_of_line(bytes, base, e.line()),
-    );
+    let (line, col) = line_col(bytes, base + e.column().saturating_sub(1) + offset_of_line(bytes, base, e.line()));
     format!("{core} (line {line}, column {col})")
 }
 
@@ -86,18 +83,12 @@ fn offset_of_line(bytes: &[u8], base: usize, line: usize) -> usize {
     if line <= 1 {
         return 0;
     }
-    memchr::memchr_iter(b'\n', &bytes[base..])
-        .nth(line - 2)
-        .map_or(0, |p| p + 1)
+    memchr::memchr_iter(b'\n', &bytes[base..]).nth(line - 2).map_or(0, |p| p + 1)
 }
 
 /// Reads a JSON array. Structural damage outside any element (no `[`) is an error; damage
 /// inside an element becomes an item error for that element.
-pub(crate) fn read_array(
-    path: &Path,
-    raw: &[u8],
-    on_error: crate::OnError,
-) -> Result<Vec<RawItem>> {
+pub(crate) fn read_array(path: &Path, raw: &[u8], on_error: crate::OnError) -> Result<Vec<RawItem>> {
     let fixed = rewrite_literals(raw);
     let b: &[u8] = &fixed;
     let mut i = skip_ws(b, if b.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 });
@@ -132,11 +123,7 @@ pub(crate) fn read_array(
         let start = i;
         match parse_one(&b[start..]) {
             Ok((v, used)) => {
-                items.push(RawItem {
-                    position: index,
-                    location: Location::Record(index),
-                    value: Ok(v),
-                });
+                items.push(RawItem { position: index, location: Location::Record(index), value: Ok(v) });
                 i = start + used;
             }
             Err(e) => {
@@ -148,11 +135,7 @@ pub(crate) fn read_array(
                 if on_error == crate::OnError::Fail {
                     return Err(Error::input(path, Location::Record(index), reason));
                 }
-                items.push(RawItem {
-                    position: index,
-                    location: Location::Record(index),
-                    value: Err(reason),
-                });
+                items.push(RawItem { position: index, location: Location::Record(index), value: Err(reason) });
                 match value_end(b, start) {
                     Some(end) => i = end,
                     None => break,
@@ -170,9 +153,7 @@ pub(crate) fn read_array(
                     return Err(Error::input(
                         path,
                         Location::Byte(after),
-                        format!(
-                            "unexpected content after the closing `]` (line {line}, column {col})"
-                        ),
+                        format!("unexpected content after the closing `]` (line {line}, column {col})"),
                     ));
                 }
                 break;
@@ -189,10 +170,7 @@ pub(crate) fn read_array(
             }
             Some(_) => {
                 let (line, col) = line_col(b, i);
-                let reason = format!(
-                    "expected `,` or `]` after record {} (line {line}, column {col})",
-                    index - 1
-                );
+                let reason = format!("expected `,` or `]` after record {} (line {line}, column {col})", index - 1);
                 if on_error == crate::OnError::Fail {
                     return Err(Error::input(path, Location::Record(index - 1), reason));
                 }
@@ -219,10 +197,7 @@ pub(crate) fn read_lines(_path: &Path, raw: &[u8]) -> Vec<RawItem> {
         }
         let location = Location::Line(n + 1);
         let value = match std::str::from_utf8(line) {
-            Err(e) => Err(format!(
-                "invalid UTF-8 at byte {} of the line",
-                e.valid_up_to()
-            )),
+            Err(e) => Err(format!("invalid UTF-8 at byte {} of the line", e.valid_up_to())),
             Ok(_) => {
                 let fixed = rewrite_literals(line);
                 serde_json::from_slice::<Value>(&fixed).map_err(|e| {
@@ -236,11 +211,7 @@ pub(crate) fn read_lines(_path: &Path, raw: &[u8]) -> Vec<RawItem> {
                 })
             }
         };
-        items.push(RawItem {
-            position,
-            location,
-            value,
-        });
+        items.push(RawItem { position, location, value });
         position += 1;
     }
     items
@@ -268,13 +239,7 @@ mod tests {
         let src = b"[{\"a\": 1}, {\"a\": 2}, {\"a\": \"unfinished";
         let items = read_array(Path::new("x.json"), src, OnError::Skip).unwrap();
         assert_eq!(vals(&items), vec![true, true, false]);
-        assert!(
-            items[2]
-                .value
-                .as_ref()
-                .unwrap_err()
-                .starts_with("truncated")
-        );
+        assert!(items[2].value.as_ref().unwrap_err().starts_with("truncated"));
     }
 
     #[test]

@@ -110,11 +110,8 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
         }
         Container::Json | Container::Jsonl => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            let container = if format.sniff {
-                detect::sniff_container(&bytes, format.container)
-            } else {
-                format.container
-            };
+            let container =
+                if format.sniff { detect::sniff_container(&bytes, format.container) } else { format.container };
             let style = JsonStyle::detect(&bytes, container);
             let items = match container {
                 Container::Json => json::read_array(path, &bytes, opts.on_error)?,
@@ -129,16 +126,12 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
     };
     // A file where no record carries a response is a prompt set (evaluation prompts, LCG's
     // pseudo-label file); otherwise a record without a response is an error.
-    let prompt_only = !raw
-        .iter()
-        .any(|i| i.value.as_ref().is_ok_and(shape::has_response));
+    let prompt_only = !raw.iter().any(|i| i.value.as_ref().is_ok_and(shape::has_response));
     let mut accounting = Accounting::default();
     let mut records = Vec::with_capacity(raw.len());
     let mut positions = Vec::with_capacity(raw.len());
     for item in raw {
-        let parsed = item
-            .value
-            .and_then(|v| record_from_value(v, format.shape, prompt_only));
+        let parsed = item.value.and_then(|v| record_from_value(v, format.shape, prompt_only));
         match parsed {
             Ok(r) => {
                 accounting.accept();
@@ -152,14 +145,5 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
         }
     }
     let ids = assign_row_ids(&records);
-    Ok(Dataset {
-        path: path.to_path_buf(),
-        container,
-        style,
-        schema,
-        records,
-        positions,
-        ids,
-        accounting,
-    })
+    Ok(Dataset { path: path.to_path_buf(), container, style, schema, records, positions, ids, accounting })
 }

@@ -32,13 +32,8 @@ pub(crate) fn read_rows(path: &Path) -> Result<(Vec<RawItem>, Arc<Schema>)> {
         for line in buf.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
             let position = items.len();
             let fixed = gleaner_core::nonfinite::rewrite_literals(line);
-            let value = serde_json::from_slice(&fixed)
-                .map_err(|e| format!("row could not be converted: {e}"));
-            items.push(RawItem {
-                position,
-                location: Location::Record(position),
-                value,
-            });
+            let value = serde_json::from_slice(&fixed).map_err(|e| format!("row could not be converted: {e}"));
+            items.push(RawItem { position, location: Location::Record(position), value });
         }
     }
     Ok((items, schema))

@@ -18,10 +18,7 @@ fn required_str(o: &Map<String, Value>, key: &str) -> Result<String, String> {
     match o.get(key) {
         None => Err(format!("missing `{key}`")),
         Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(format!(
-            "wrong type: `{key}` must be a string, found {}",
-            kind(v)
-        )),
+        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
     }
 }
 
@@ -29,10 +26,7 @@ fn optional_str(o: &Map<String, Value>, key: &str) -> Result<Option<String>, Str
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(format!(
-            "wrong type: `{key}` must be a string, found {}",
-            kind(v)
-        )),
+        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
     }
 }
 
@@ -55,23 +49,13 @@ fn content_text(v: Option<&Value>, at: &str, key: &str) -> Result<String, String
             }
             Ok(s)
         }
-        Some(v) => Err(format!(
-            "wrong type: `{key}` in {at} must be a string, found {}",
-            kind(v)
-        )),
+        Some(v) => Err(format!("wrong type: `{key}` in {at} must be a string, found {}", kind(v))),
     }
 }
 
 /// Fields that can hold the prompt of a prompt-only record, in order of preference.
-pub const PROMPT_KEYS: &[&str] = &[
-    "instruction",
-    "Instruction",
-    "prompt",
-    "question",
-    "query",
-    "text",
-    "conversations",
-];
+pub const PROMPT_KEYS: &[&str] =
+    &["instruction", "Instruction", "prompt", "question", "query", "text", "conversations"];
 
 /// True when the object carries a response (Alpaca `output` or a chat list), i.e. it cannot
 /// belong to a prompt-only file.
@@ -90,18 +74,12 @@ fn prompt_record(fields: Map<String, Value>) -> Result<Record, String> {
                 shape: RecordShape::Prompt(key),
                 system,
                 input,
-                turns: vec![Turn {
-                    role: Role::User,
-                    content: text.clone(),
-                }],
+                turns: vec![Turn { role: Role::User, content: text.clone() }],
                 fields,
             });
         }
     }
-    Err(format!(
-        "no prompt field: expected one of {}",
-        PROMPT_KEYS.join(", ")
-    ))
+    Err(format!("no prompt field: expected one of {}", PROMPT_KEYS.join(", ")))
 }
 
 fn detect_shape(o: &Map<String, Value>) -> Option<RecordShape> {
@@ -121,16 +99,9 @@ fn detect_shape(o: &Map<String, Value>) -> Option<RecordShape> {
 ///
 /// In a prompt-only file (`prompt_only`: no record of the file has a response), records are
 /// read as [`RecordShape::Prompt`] from the first of [`PROMPT_KEYS`] that holds a string.
-pub fn record_from_value(
-    v: Value,
-    forced: Option<RecordShape>,
-    prompt_only: bool,
-) -> Result<Record, String> {
+pub fn record_from_value(v: Value, forced: Option<RecordShape>, prompt_only: bool) -> Result<Record, String> {
     let Value::Object(fields) = v else {
-        return Err(format!(
-            "wrong type: expected an object, found {}",
-            kind(&v)
-        ));
+        return Err(format!("wrong type: expected an object, found {}", kind(&v)));
     };
     if prompt_only && forced.is_none() {
         return prompt_record(fields);
@@ -157,14 +128,8 @@ pub fn record_from_value(
                 system,
                 input,
                 turns: vec![
-                    Turn {
-                        role: Role::User,
-                        content: instruction,
-                    },
-                    Turn {
-                        role: Role::Assistant,
-                        content: output,
-                    },
+                    Turn { role: Role::User, content: instruction },
+                    Turn { role: Role::Assistant, content: output },
                 ],
                 fields,
             })
@@ -179,10 +144,7 @@ pub fn record_from_value(
             let list = match fields.get(key) {
                 Some(Value::Array(a)) => a,
                 Some(v) => {
-                    return Err(format!(
-                        "wrong type: `{key}` must be an array, found {}",
-                        kind(v)
-                    ));
+                    return Err(format!("wrong type: `{key}` must be an array, found {}", kind(v)));
                 }
                 None => return Err(format!("missing `{key}`")),
             };
@@ -191,23 +153,16 @@ pub fn record_from_value(
             for (k, m) in list.iter().enumerate() {
                 let at = format!("{key}[{k}]");
                 let Value::Object(m) = m else {
-                    return Err(format!(
-                        "wrong type: {at} must be an object, found {}",
-                        kind(m)
-                    ));
+                    return Err(format!("wrong type: {at} must be an object, found {}", kind(m)));
                 };
                 let role_name = match m.get(role_key) {
                     Some(Value::String(s)) => s.as_str(),
                     Some(v) => {
-                        return Err(format!(
-                            "wrong type: `{role_key}` in {at} must be a string, found {}",
-                            kind(v)
-                        ));
+                        return Err(format!("wrong type: `{role_key}` in {at} must be a string, found {}", kind(v)));
                     }
                     None => return Err(format!("missing `{role_key}` in {at}")),
                 };
-                let role = Role::parse(role_name)
-                    .ok_or_else(|| format!("unknown role `{role_name}` in {at}"))?;
+                let role = Role::parse(role_name).ok_or_else(|| format!("unknown role `{role_name}` in {at}"))?;
                 let content = content_text(m.get(text_key), &at, text_key)?;
                 if role == Role::System && turns.is_empty() && system.is_none() {
                     system = Some(content);
@@ -216,17 +171,9 @@ pub fn record_from_value(
                 }
             }
             if turns.is_empty() {
-                return Err(format!(
-                    "empty conversation: `{key}` has no user or assistant turn"
-                ));
+                return Err(format!("empty conversation: `{key}` has no user or assistant turn"));
             }
-            Ok(Record {
-                shape,
-                system,
-                input: String::new(),
-                turns,
-                fields,
-            })
+            Ok(Record { shape, system, input: String::new(), turns, fields })
         }
     }
 }
@@ -238,16 +185,8 @@ mod tests {
 
     #[test]
     fn alpaca_and_sharegpt_parse() {
-        let r = record_from_value(
-            json!({"instruction": "a", "output": "b", "extra": 1}),
-            None,
-            false,
-        )
-        .unwrap();
-        assert_eq!(
-            (r.instruction(), r.output(), r.input.as_str()),
-            ("a", "b", "")
-        );
+        let r = record_from_value(json!({"instruction": "a", "output": "b", "extra": 1}), None, false).unwrap();
+        assert_eq!((r.instruction(), r.output(), r.input.as_str()), ("a", "b", ""));
         let s = record_from_value(
             json!({"conversations": [{"from": "system", "value": "s"}, {"from": "human", "value": "q"}, {"from": "gpt", "value": "a"}]}),
             None,
@@ -262,15 +201,10 @@ mod tests {
     fn clear_reasons() {
         let e = record_from_value(json!({"instruction": "a"}), None, false).unwrap_err();
         assert_eq!(e, "missing `output`");
-        let e =
-            record_from_value(json!({"instruction": 3, "output": ""}), None, false).unwrap_err();
+        let e = record_from_value(json!({"instruction": 3, "output": ""}), None, false).unwrap_err();
         assert!(e.contains("must be a string, found a number"), "{e}");
-        let e = record_from_value(
-            json!({"conversations": [{"from": "narrator", "value": "x"}]}),
-            None,
-            false,
-        )
-        .unwrap_err();
+        let e =
+            record_from_value(json!({"conversations": [{"from": "narrator", "value": "x"}]}), None, false).unwrap_err();
         assert_eq!(e, "unknown role `narrator` in conversations[0]");
     }
 }
@@ -283,10 +217,7 @@ mod prompt_tests {
     #[test]
     fn prompt_only_records_take_the_first_prompt_field() {
         let r = record_from_value(json!({"id": 1, "prompt": "p"}), None, true).unwrap();
-        assert_eq!(
-            (r.shape, r.instruction()),
-            (RecordShape::Prompt("prompt"), "p")
-        );
+        assert_eq!((r.shape, r.instruction()), (RecordShape::Prompt("prompt"), "p"));
         let r = record_from_value(json!({"conversations": "lima style"}), None, true).unwrap();
         assert_eq!(r.instruction(), "lima style");
         assert!(record_from_value(json!({"x": 1}), None, true).is_err());

@@ -63,10 +63,7 @@ impl Distribution {
             }
         }
         if v.is_empty() {
-            return Distribution {
-                missing,
-                ..Default::default()
-            };
+            return Distribution { missing, ..Default::default() };
         }
         v.sort_by(f64::total_cmp);
         let n = v.len();
@@ -163,10 +160,7 @@ impl Stats {
             if seen.insert(content_hash(r), ()).is_some() {
                 dup += 1;
             }
-            if seen_prompt
-                .insert((r.instruction().to_string(), r.input.clone()), ())
-                .is_some()
-            {
+            if seen_prompt.insert((r.instruction().to_string(), r.input.clone()), ()).is_some() {
                 dup_prompt += 1;
             }
             if let Some(id) = r.fields.get("id").filter(|v| !v.is_null())
@@ -175,9 +169,8 @@ impl Stats {
                 dup_id += 1;
             }
         }
-        let chars = |f: &dyn Fn(&gleaner_core::Record) -> usize| {
-            Distribution::of(ds.records.iter().map(|r| f(r) as f64))
-        };
+        let chars =
+            |f: &dyn Fn(&gleaner_core::Record) -> usize| Distribution::of(ds.records.iter().map(|r| f(r) as f64));
         Stats {
             path: ds.path.display().to_string(),
             read: ds.accounting.read,
@@ -194,17 +187,9 @@ impl Stats {
             instruction_chars: chars(&|r| r.instruction().chars().count()),
             input_chars: chars(&|r| r.input.chars().count()),
             output_chars: chars(&|r| r.output().chars().count()),
-            empty_instruction: ds
-                .records
-                .iter()
-                .filter(|r| r.instruction().trim().is_empty())
-                .count(),
+            empty_instruction: ds.records.iter().filter(|r| r.instruction().trim().is_empty()).count(),
             with_input: ds.records.iter().filter(|r| !r.input.is_empty()).count(),
-            empty_output: ds
-                .records
-                .iter()
-                .filter(|r| r.model_turns() > 0 && r.output().trim().is_empty())
-                .count(),
+            empty_output: ds.records.iter().filter(|r| r.model_turns() > 0 && r.output().trim().is_empty()).count(),
             no_response: ds.records.iter().filter(|r| r.model_turns() == 0).count(),
             duplicate_records: dup,
             duplicate_prompts: dup_prompt,
@@ -216,33 +201,15 @@ impl Stats {
     pub fn render(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "{}", self.path);
-        let _ = writeln!(
-            s,
-            "  rows            read {}  ok {}  skipped {}",
-            self.read,
-            self.ok,
-            self.read - self.ok
-        );
+        let _ = writeln!(s, "  rows            read {}  ok {}  skipped {}", self.read, self.ok, self.read - self.ok);
         for (reason, n) in &self.skipped {
             let _ = writeln!(s, "    skipped       {n:>6}  {reason}");
         }
-        let shapes: Vec<String> = self
-            .shapes
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let shapes: Vec<String> = self.shapes.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let _ = writeln!(s, "  shapes          {}", shapes.join(", "));
-        let _ = writeln!(
-            s,
-            "  multi-turn      {}   with system prompt {}",
-            self.multi_turn, self.with_system
-        );
+        let _ = writeln!(s, "  multi-turn      {}   with system prompt {}", self.multi_turn, self.with_system);
         let _ = writeln!(s, "  turns           {}", self.turns.line());
-        let _ = writeln!(
-            s,
-            "  instruction     {}  (chars)",
-            self.instruction_chars.line()
-        );
+        let _ = writeln!(s, "  instruction     {}  (chars)", self.instruction_chars.line());
         let _ = writeln!(s, "  input           {}  (chars)", self.input_chars.line());
         let _ = writeln!(s, "  output          {}  (chars)", self.output_chars.line());
         let _ = writeln!(

@@ -37,10 +37,7 @@ pub fn car(scores: &[f64], labels: &[String], opts: &CarOptions) -> Vec<Pick> {
     let mut out = Vec::new();
     for &i in by_score.iter().take(opts.n1) {
         kept[i] = true;
-        out.push(Pick {
-            index: i,
-            reason: Reason::TopScore,
-        });
+        out.push(Pick { index: i, reason: Reason::TopScore });
     }
     let mut by_cluster: Vec<usize> = (0..n).collect();
     // (label, score) descending, stable: sort by score first, then stably by label.
@@ -57,10 +54,7 @@ pub fn car(scores: &[f64], labels: &[String], opts: &CarOptions) -> Vec<Pick> {
             taken += 1;
             if !kept[i] {
                 kept[i] = true;
-                out.push(Pick {
-                    index: i,
-                    reason: Reason::ClusterPick,
-                });
+                out.push(Pick { index: i, reason: Reason::ClusterPick });
             }
         }
     }
@@ -75,10 +69,7 @@ mod tests {
     fn reproduces_label_string_order_and_covered_clusters() {
         // clusters "2", "13", "112"; top-1 is in "13".
         let scores = [0.9, 0.5, 0.7, 0.6, 0.8];
-        let labels: Vec<String> = ["13", "2", "112", "112", "13"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let labels: Vec<String> = ["13", "2", "112", "112", "13"].iter().map(|s| s.to_string()).collect();
         let picks = car(&scores, &labels, &CarOptions { n1: 1, n2: 1 });
         let idx: Vec<usize> = picks.iter().map(|p| p.index).collect();
         // top: 0 (0.9, cluster 13); then clusters in descending string order "2" > "13" > "112":

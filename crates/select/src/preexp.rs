@@ -15,11 +15,7 @@ pub struct PreExperienceOptions {
 
 impl Default for PreExperienceOptions {
     fn default() -> Self {
-        PreExperienceOptions {
-            per_cluster: 10,
-            low: 25.0,
-            up: 75.0,
-        }
+        PreExperienceOptions { per_cluster: 10, low: 25.0, up: 75.0 }
     }
 }
 
@@ -35,29 +31,18 @@ fn percentile(values: &[f64], q: f64) -> f64 {
 /// else the members whose perplexity lies in the [low, up] percentile band (numpy linear
 /// interpolation), and of those, `n` evenly spaced by position (step ⌊|mid|/n⌋). Output is
 /// cluster 0 first.
-pub fn pre_experience(
-    labels: &[u32],
-    ppl: &[f64],
-    k: usize,
-    opts: &PreExperienceOptions,
-) -> Vec<Pick> {
+pub fn pre_experience(labels: &[u32], ppl: &[f64], k: usize, opts: &PreExperienceOptions) -> Vec<Pick> {
     let n = opts.per_cluster;
     let mut out = Vec::new();
     for c in 0..k {
-        let idx: Vec<usize> = (0..labels.len())
-            .filter(|&i| labels[i] as usize == c)
-            .collect();
+        let idx: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] as usize == c).collect();
         let chosen: Vec<usize> = if idx.len() < n {
             idx
         } else {
             let p: Vec<f64> = idx.iter().map(|&i| ppl[i]).collect();
             let lo = percentile(&p, opts.low);
             let hi = percentile(&p, opts.up);
-            let mid: Vec<usize> = idx
-                .iter()
-                .copied()
-                .filter(|&i| ppl[i] >= lo && ppl[i] <= hi)
-                .collect();
+            let mid: Vec<usize> = idx.iter().copied().filter(|&i| ppl[i] >= lo && ppl[i] <= hi).collect();
             if mid.len() < n || n == 0 {
                 mid
             } else {
@@ -65,10 +50,7 @@ pub fn pre_experience(
                 mid.iter().step_by(step).take(n).copied().collect()
             }
         };
-        out.extend(chosen.into_iter().map(|index| Pick {
-            index,
-            reason: Reason::PreExperience,
-        }));
+        out.extend(chosen.into_iter().map(|index| Pick { index, reason: Reason::PreExperience }));
     }
     out
 }
@@ -82,16 +64,7 @@ mod tests {
         // one cluster of 10 with ppl 0..9; band [25th, 75th] = [2.25, 6.75] → members 3..=6
         let labels = vec![0u32; 10];
         let ppl: Vec<f64> = (0..10).map(f64::from).collect();
-        let p = pre_experience(
-            &labels,
-            &ppl,
-            1,
-            &PreExperienceOptions {
-                per_cluster: 2,
-                low: 25.0,
-                up: 75.0,
-            },
-        );
+        let p = pre_experience(&labels, &ppl, 1, &PreExperienceOptions { per_cluster: 2, low: 25.0, up: 75.0 });
         let idx: Vec<usize> = p.iter().map(|p| p.index).collect();
         assert_eq!(idx, vec![3, 5]);
     }

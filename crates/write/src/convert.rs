@@ -27,11 +27,7 @@ fn extras(r: &Record) -> Map<String, Value> {
                 .collect();
         }
     };
-    r.fields
-        .iter()
-        .filter(|(k, _)| !skip.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
+    r.fields.iter().filter(|(k, _)| !skip.contains(&k.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 
 /// Converts a record to another shape, or explains why it cannot be.
@@ -40,29 +36,19 @@ pub fn to_shape(r: &Record, shape: RecordShape) -> Result<Map<String, Value>, St
     match shape {
         RecordShape::Prompt(_) => return Err("cannot convert to a prompt-only shape".into()),
         RecordShape::Alpaca => {
-            if r.turns
-                .iter()
-                .any(|t| !matches!(t.role, Role::User | Role::Assistant))
-            {
-                return Err(
-                    "cannot write tool or mid-conversation system turns in Alpaca format".into(),
-                );
+            if r.turns.iter().any(|t| !matches!(t.role, Role::User | Role::Assistant)) {
+                return Err("cannot write tool or mid-conversation system turns in Alpaca format".into());
             }
             if r.turns.len() == 1 && r.turns[0].role == Role::User {
                 // A prompt without a response: an Alpaca record with an empty output.
-                out.insert(
-                    "instruction".into(),
-                    Value::String(r.turns[0].content.clone()),
-                );
+                out.insert("instruction".into(), Value::String(r.turns[0].content.clone()));
                 out.insert("input".into(), Value::String(r.input.clone()));
                 out.insert("output".into(), Value::String(String::new()));
                 out.extend(extras(r));
                 return Ok(out);
             }
             let pairs: Vec<_> = r.turns.chunks(2).collect();
-            let ok = pairs
-                .iter()
-                .all(|p| p.len() == 2 && p[0].role == Role::User && p[1].role == Role::Assistant);
+            let ok = pairs.iter().all(|p| p.len() == 2 && p[0].role == Role::User && p[1].role == Role::Assistant);
             if !ok {
                 return Err("Alpaca format needs alternating user/assistant turns".into());
             }
@@ -79,10 +65,7 @@ pub fn to_shape(r: &Record, shape: RecordShape) -> Result<Map<String, Value>, St
                 out.insert("system".into(), Value::String(s.clone()));
             }
             if !history.is_empty() {
-                let h: Vec<Value> = history
-                    .iter()
-                    .map(|p| json!([p[0].content, p[1].content]))
-                    .collect();
+                let h: Vec<Value> = history.iter().map(|p| json!([p[0].content, p[1].content])).collect();
                 out.insert("history".into(), Value::Array(h));
             }
         }
@@ -93,11 +76,7 @@ pub fn to_shape(r: &Record, shape: RecordShape) -> Result<Map<String, Value>, St
                 ("messages", "role", "content")
             };
             let name = |role: Role| {
-                if shape == RecordShape::ShareGpt {
-                    role.sharegpt_name()
-                } else {
-                    role.openai_name()
-                }
+                if shape == RecordShape::ShareGpt { role.sharegpt_name() } else { role.openai_name() }
             };
             let mut list = Vec::new();
             if let Some(s) = &r.system {

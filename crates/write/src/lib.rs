@@ -37,9 +37,7 @@ pub fn objects(records: &[Record], shape: Option<RecordShape>) -> Result<Vec<Map
         .map(|(i, r)| match shape {
             None => Ok(r.fields.clone()),
             Some(s) if s == r.shape => Ok(r.fields.clone()),
-            Some(s) => {
-                convert::to_shape(r, s).map_err(|m| Error::Invalid(format!("record {i}: {m}")))
-            }
+            Some(s) => convert::to_shape(r, s).map_err(|m| Error::Invalid(format!("record {i}: {m}"))),
         })
         .collect()
 }
@@ -52,9 +50,7 @@ pub fn write(path: Option<&Path>, records: &[Record], target: &Target) -> Result
     match target.container {
         Container::Parquet => {
             let Some(path) = path else {
-                return Err(Error::Invalid(
-                    "Parquet output needs a file: pass `-o OUT.parquet`".into(),
-                ));
+                return Err(Error::Invalid("Parquet output needs a file: pass `-o OUT.parquet`".into()));
             };
             write_parquet(path, &objs, target.schema.clone())
         }
@@ -64,9 +60,7 @@ pub fn write(path: Option<&Path>, records: &[Record], target: &Target) -> Result
                 None => Box::new(std::io::stdout().lock()),
             };
             let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
-            let track = objs
-                .iter()
-                .any(|o| o.values().any(gleaner_core::nonfinite::contains_sentinel));
+            let track = objs.iter().any(|o| o.values().any(gleaner_core::nonfinite::contains_sentinel));
             if target.container == Container::Json {
                 pyjson::to_writer(&mut w, &objs, target.style, track).map_err(io_err)?;
             } else {
@@ -82,33 +76,22 @@ pub fn write(path: Option<&Path>, records: &[Record], target: &Target) -> Result
     }
 }
 
-fn write_parquet(
-    path: &Path,
-    objs: &[Map<String, Value>],
-    schema: Option<Arc<Schema>>,
-) -> Result<()> {
-    let err = |e: &dyn std::fmt::Display| {
-        Error::Other(format!("{}: writing Parquet: {e}", path.display()))
-    };
+fn write_parquet(path: &Path, objs: &[Map<String, Value>], schema: Option<Arc<Schema>>) -> Result<()> {
+    let err = |e: &dyn std::fmt::Display| Error::Other(format!("{}: writing Parquet: {e}", path.display()));
     let schema = match schema {
         Some(s) => s,
         None => {
             let values = objs.iter().map(|o| Ok(Value::Object(o.clone())));
-            Arc::new(
-                arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| err(&e))?,
-            )
+            Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| err(&e))?)
         }
     };
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props))
-        .map_err(|e| err(&e))?;
-    let mut decoder = arrow_json::ReaderBuilder::new(schema)
-        .with_batch_size(4096)
-        .build_decoder()
-        .map_err(|e| err(&e))?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| err(&e))?;
+    let mut decoder =
+        arrow_json::ReaderBuilder::new(schema).with_batch_size(4096).build_decoder().map_err(|e| err(&e))?;
     for chunk in objs.chunks(4096) {
         decoder.serialize(chunk).map_err(|e| err(&e))?;
         if let Some(batch) = decoder.flush().map_err(|e| err(&e))? {

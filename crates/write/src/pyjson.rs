@@ -21,13 +21,7 @@ pub struct PyFormatter {
 impl PyFormatter {
     /// A formatter for `style`. `track_sentinels` enables the (slower) sentinel check.
     pub fn new(style: JsonStyle, track_sentinels: bool) -> Self {
-        PyFormatter {
-            style,
-            level: 0,
-            has_value: false,
-            pending: None,
-            track_sentinels,
-        }
+        PyFormatter { style, level: 0, has_value: false, pending: None, track_sentinels }
     }
 
     fn newline_indent<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
@@ -49,11 +43,7 @@ impl PyFormatter {
     }
 
     fn colon(&self) -> &'static [u8] {
-        if self.style.indent.is_some() || self.style.spaced {
-            b": "
-        } else {
-            b":"
-        }
+        if self.style.indent.is_some() || self.style.spaced { b": " } else { b":" }
     }
 
     fn out<'a, W: ?Sized + Write>(&'a mut self, w: &'a mut W) -> Sink<'a, W> {
@@ -163,11 +153,7 @@ impl Formatter for PyFormatter {
             None => w.write_all(b"\""),
         }
     }
-    fn write_string_fragment<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        fragment: &str,
-    ) -> io::Result<()> {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, fragment: &str) -> io::Result<()> {
         if let Some((raw, _)) = &mut self.pending {
             raw.push_str(fragment);
         }
@@ -189,11 +175,7 @@ impl Formatter for PyFormatter {
         }
         sink.put(&tmp)
     }
-    fn write_char_escape<W: ?Sized + Write>(
-        &mut self,
-        w: &mut W,
-        esc: CharEscape,
-    ) -> io::Result<()> {
+    fn write_char_escape<W: ?Sized + Write>(&mut self, w: &mut W, esc: CharEscape) -> io::Result<()> {
         let (raw_char, text): (char, Vec<u8>) = match esc {
             CharEscape::Quote => ('"', b"\\\"".to_vec()),
             CharEscape::ReverseSolidus => ('\\', b"\\\\".to_vec()),
@@ -219,8 +201,7 @@ pub fn to_writer<W: Write, T: serde::Serialize + ?Sized>(
     style: JsonStyle,
     track_sentinels: bool,
 ) -> io::Result<()> {
-    let mut ser =
-        serde_json::Serializer::with_formatter(w, PyFormatter::new(style, track_sentinels));
+    let mut ser = serde_json::Serializer::with_formatter(w, PyFormatter::new(style, track_sentinels));
     v.serialize(&mut ser).map_err(io::Error::other)
 }
 
@@ -231,13 +212,7 @@ mod tests {
     use serde_json::json;
 
     fn style(indent: Option<usize>, spaced: bool, ascii: bool) -> JsonStyle {
-        JsonStyle {
-            container: Container::Json,
-            indent,
-            spaced,
-            ensure_ascii: ascii,
-            escape_slash: false,
-        }
+        JsonStyle { container: Container::Json, indent, spaced, ensure_ascii: ascii, escape_slash: false }
     }
 
     fn s(v: &serde_json::Value, st: JsonStyle) -> String {
@@ -250,10 +225,7 @@ mod tests {
     fn matches_python_layouts() {
         let v = json!([{"a": "é/😀", "b": [1, 2], "c": {}, "d": gleaner_core::nonfinite::NAN}]);
         // json.dumps(v) in Python
-        assert_eq!(
-            s(&v, style(None, true, true)),
-            r#"[{"a": "\u00e9/\ud83d\ude00", "b": [1, 2], "c": {}, "d": NaN}]"#
-        );
+        assert_eq!(s(&v, style(None, true, true)), r#"[{"a": "\u00e9/\ud83d\ude00", "b": [1, 2], "c": {}, "d": NaN}]"#);
         // json.dumps(v, indent=4, ensure_ascii=False)
         assert_eq!(
             s(&v, style(Some(4), true, false)),

@@ -34,13 +34,7 @@ pub fn run(a: ClusterArgs) -> Result<()> {
     let emb = gleaner_cache::Matrix::read(&a.embeddings)?;
     let ids: Vec<RowId> = emb.row_id.iter().map(|&i| RowId(i)).collect();
     let identity = gleaner_cache::Manifest::read_for(&a.embeddings)?
-        .map(|m| {
-            format!(
-                "{}:{}",
-                m.model.unwrap_or_default(),
-                m.params.get("text").cloned().unwrap_or_default()
-            )
-        })
+        .map(|m| format!("{}:{}", m.model.unwrap_or_default(), m.params.get("text").cloned().unwrap_or_default()))
         .unwrap_or_else(|| a.embeddings.display().to_string());
     let opts = ClusterOptions {
         pca: parse_pca(&a.pca)?,
@@ -50,14 +44,7 @@ pub fn run(a: ClusterArgs) -> Result<()> {
         mini_batch: a.mini_batch,
     };
     let t0 = std::time::Instant::now();
-    let c = cluster_stage(
-        &emb,
-        &ids,
-        &identity,
-        &opts,
-        &a.output,
-        &BarObserver::default(),
-    )?;
+    let c = cluster_stage(&emb, &ids, &identity, &opts, &a.output, &BarObserver::default())?;
     crate::log::info(format!(
         "{} rows in {} clusters in {:.2}s → {}",
         ids.len(),

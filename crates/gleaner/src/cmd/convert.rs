@@ -7,24 +7,12 @@ use gleaner_write::Target;
 
 /// The write target for `out_format` / output path, keeping the source layout where the
 /// container is unchanged.
-pub fn target_for(
-    ds: &gleaner_read::Dataset,
-    output: Option<&std::path::Path>,
-    to: Option<&str>,
-) -> Result<Target> {
+pub fn target_for(ds: &gleaner_read::Dataset, output: Option<&std::path::Path>, to: Option<&str>) -> Result<Target> {
     let fmt = match to {
         Some(name) => Format::parse(name),
-        None => output.and_then(Format::from_extension).map(|c| Format {
-            container: c,
-            shape: None,
-            sniff: false,
-        }),
+        None => output.and_then(Format::from_extension).map(|c| Format { container: c, shape: None, sniff: false }),
     }
-    .unwrap_or(Format {
-        container: ds.container,
-        shape: None,
-        sniff: false,
-    });
+    .unwrap_or(Format { container: ds.container, shape: None, sniff: false });
     if fmt.container == Container::Parquet && output.is_none() {
         bail!("Parquet cannot be written to stdout; pass `-o OUT.parquet`");
     }
@@ -42,17 +30,8 @@ pub fn target_for(
         JsonStyle::jsonl_default()
     };
     let same_shape = fmt.shape.is_none() || ds.records.iter().all(|r| Some(r.shape) == fmt.shape);
-    let schema = if ds.container == Container::Parquet && same_shape {
-        ds.schema.clone()
-    } else {
-        None
-    };
-    Ok(Target {
-        container: fmt.container,
-        shape: fmt.shape,
-        style,
-        schema,
-    })
+    let schema = if ds.container == Container::Parquet && same_shape { ds.schema.clone() } else { None };
+    Ok(Target { container: fmt.container, shape: fmt.shape, style, schema })
 }
 
 pub fn run(a: ConvertArgs) -> Result<()> {

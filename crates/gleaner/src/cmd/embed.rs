@@ -9,8 +9,7 @@ use gleaner_embed::{Embedder, SentenceEncoder};
 /// Loads a sentence-transformers model by name or path.
 pub fn load_embedder(name: &str, batch_tokens: usize) -> Result<SentenceEncoder> {
     let path = gleaner_models::resolve(name)?;
-    let mut enc =
-        SentenceEncoder::load(path.path()).with_context(|| format!("loading embedder {name}"))?;
+    let mut enc = SentenceEncoder::load(path.path()).with_context(|| format!("loading embedder {name}"))?;
     enc.batch_tokens = batch_tokens;
     Ok(enc)
 }

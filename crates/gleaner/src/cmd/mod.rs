@@ -3,10 +3,13 @@
 mod cluster;
 mod convert;
 mod embed;
+mod ifd;
 mod models;
+mod run;
 mod score;
 mod select;
 mod stats;
+mod train;
 
 use crate::cli::{Cli, Command, InputArgs, OnErrorArg};
 use anyhow::Result;
@@ -21,7 +24,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cluster(a) => cluster::run(a),
         Command::Score(s) => score::run(s),
         Command::Select(s) => select::run(s),
+        Command::Run(r) => run::run(r),
         Command::Models(m) => models::run(m),
+        Command::Train(t) => train::run(t),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "gleaner", &mut std::io::stdout());
@@ -60,13 +65,13 @@ pub fn read_input(args: &InputArgs) -> Result<Dataset> {
 }
 
 /// Writes the picked rows of `ds` in the requested (or the source's) format.
-pub fn write_picks(
-    ds: &Dataset,
-    picks: &[gleaner_select::Pick],
-    out: &crate::cli::OutputArgs,
-) -> Result<()> {
+pub fn write_picks(ds: &Dataset, picks: &[gleaner_select::Pick], out: &crate::cli::OutputArgs) -> Result<()> {
     let idx: Vec<usize> = picks.iter().map(|p| p.index).collect();
-    let sub = ds.subset(&idx);
+    write_records(ds, &ds.subset(&idx), out)
+}
+
+/// Writes `sub` (records derived from `ds`) in the requested (or `ds`'s) format.
+pub fn write_records(ds: &Dataset, sub: &Dataset, out: &crate::cli::OutputArgs) -> Result<()> {
     let target = convert::target_for(ds, out.output.as_deref(), out.to.as_deref())?;
     gleaner_write::write(out.output.as_deref(), &sub.records, &target)?;
     Ok(())

@@ -18,11 +18,7 @@ pub fn run(m: ModelsCommand) -> Result<()> {
                         Some(d) => v.push(d),
                         None => bail!(
                             "unknown model `{n}`; known: {}",
-                            DEFAULTS
-                                .iter()
-                                .map(|d| d.name)
-                                .collect::<Vec<_>>()
-                                .join(", ")
+                            DEFAULTS.iter().map(|d| d.name).collect::<Vec<_>>().join(", ")
                         ),
                     }
                 }
@@ -33,11 +29,9 @@ pub fn run(m: ModelsCommand) -> Result<()> {
                     FetchOutcome::Present(p) => {
                         crate::log::info(format!("{} already installed at {}", d.name, p.display()))
                     }
-                    FetchOutcome::Installed(p) => crate::log::info(format!(
-                        "{} installed at {} (SHA-256 verified)",
-                        d.name,
-                        p.display()
-                    )),
+                    FetchOutcome::Installed(p) => {
+                        crate::log::info(format!("{} installed at {} (SHA-256 verified)", d.name, p.display()))
+                    }
                 }
             }
             Ok(())
@@ -45,11 +39,7 @@ pub fn run(m: ModelsCommand) -> Result<()> {
         ModelsCommand::List => {
             println!("model directory: {}", models_dir().display());
             for d in DEFAULTS {
-                let state = if installed(d)? {
-                    "installed"
-                } else {
-                    "not installed"
-                };
+                let state = if installed(d)? { "installed" } else { "not installed" };
                 let def = if d.default { "default" } else { "optional" };
                 println!("  {:<24} {:<14} {:<9} {}", d.name, state, def, d.role);
             }

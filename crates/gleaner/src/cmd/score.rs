@@ -9,19 +9,21 @@ use std::path::Path;
 pub fn run(c: ScoreCommand) -> Result<()> {
     match c {
         ScoreCommand::Quality(a) => quality(a),
+        ScoreCommand::Ifd(a) => super::ifd::score(a),
     }
 }
 
 /// Loads a quality model by path or name.
 pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn QualityModel>> {
+    if gleaner_pipeline::score::OwnQualityModel::is_own_model(model) {
+        let own = gleaner_pipeline::score::OwnQualityModel::load(model)
+            .with_context(|| format!("loading gleaner quality model {model}"))?;
+        return Ok(Box::new(own));
+    }
     let path = gleaner_models::resolve(model)?;
     let dir = path.path();
     if dir.join("hparams.yaml").is_file() || dir.extension().is_some_and(|e| e == "ckpt") {
-        let model_dir = if dir.is_file() {
-            dir.parent().and_then(Path::parent).unwrap_or(dir)
-        } else {
-            dir
-        };
+        let model_dir = if dir.is_file() { dir.parent().and_then(Path::parent).unwrap_or(dir) } else { dir };
         let enc = match encoder {
             Some(e) => e.to_path_buf(),
             None => match gleaner_iqs::Iqs::local_encoder_dir(model_dir)? {
@@ -37,12 +39,9 @@ pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn Quali
         };
         let iqs = gleaner_iqs::Iqs::load(dir, &enc)?;
         let size = std::fs::metadata(dir).map(|m| m.len()).unwrap_or(0);
-        return Ok(Box::new(IqsModel {
-            iqs,
-            id: format!("iqs:{}:{size}", dir.display()),
-        }));
+        return Ok(Box::new(IqsModel { iqs, id: format!("iqs:{}:{size}", dir.display()) }));
     }
-    anyhow::bail!("{model}: not an IQS checkpoint directory (no hparams.yaml)")
+    anyhow::bail!("{model}: not a gleaner quality model (.json or `default`) nor an IQS checkpoint (no hparams.yaml)")
 }
 
 fn quality(a: ScoreQualityArgs) -> Result<()> {

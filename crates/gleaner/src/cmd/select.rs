@@ -22,15 +22,6 @@ fn car(a: SelectCarArgs) -> Result<()> {
     };
     let picks = gleaner_select::car(&scores, &labs, &gleaner_select::CarOptions { n1, n2: a.n2 });
     super::write_picks(&ds, &picks, &a.out)?;
-    eprint!(
-        "{}",
-        selection_summary(
-            "car",
-            ds.len(),
-            &picks,
-            Some(("score", &scores)),
-            Some(&labs)
-        )
-    );
+    eprint!("{}", selection_summary("car", ds.len(), &picks, Some(("score", &scores)), Some(&labs)));
     Ok(())
 }

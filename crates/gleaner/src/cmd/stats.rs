@@ -6,10 +6,27 @@ use anyhow::Result;
 pub fn run(a: StatsArgs) -> Result<()> {
     let ds = super::read_input(&a.input)?;
     let stats = gleaner_report::Stats::of(&ds);
+    let quality = if a.quality { Some(quality(&ds, &a.quality_model)?) } else { None };
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        let mut v = serde_json::to_value(&stats)?;
+        if let (Some(obj), Some((id, d))) = (v.as_object_mut(), &quality) {
+            obj.insert("quality".into(), serde_json::json!({ "model": id, "distribution": d }));
+        }
+        println!("{}", serde_json::to_string_pretty(&v)?);
     } else {
         print!("{}", stats.render());
+        if let Some((id, d)) = &quality {
+            println!("  quality         {}\n                  ({id})", d.line());
+        }
     }
     Ok(())
+}
+
+/// Scores every record with `model` and summarises the scores.
+fn quality(ds: &gleaner_read::Dataset, model: &str) -> Result<(String, gleaner_report::Distribution)> {
+    let m = super::score::load_quality(model, None)?;
+    let pb = crate::log::progress(ds.len() as u64, "quality", "rows");
+    let scores = m.score(&ds.records, &|n| pb.set_position(n as u64))?;
+    pb.finish_and_clear();
+    Ok((m.identity(), gleaner_report::Distribution::of(scores)))
 }

@@ -6,10 +6,7 @@ use gleaner_read::{OnError, ReadOptions, read};
 use std::path::Path;
 
 fn skip_opts() -> ReadOptions {
-    ReadOptions {
-        on_error: OnError::Skip,
-        ..Default::default()
-    }
+    ReadOptions { on_error: OnError::Skip, ..Default::default() }
 }
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> String {
@@ -24,23 +21,75 @@ fn corpus_errors_name_file_and_place_and_skips_add_up() {
     let good = r#"{"instruction": "i", "input": "", "output": "o"}"#;
     let cases: Vec<(&str, Vec<u8>, &str, usize, usize)> = vec![
         // (file, bytes, expected message fragment, ok after skip, skipped)
-        ("trunc.json", format!("[{good}, {good}, {{\"instruction\": \"x\", \"out").into_bytes(), "record 2: truncated", 2, 1),
-        ("types.jsonl", format!("{good}\n{{\"instruction\": 5, \"output\": \"o\"}}\n{good}\n").into_bytes(), "line 2: wrong type: `instruction` must be a string", 2, 1),
-        ("missing.json", format!("[{good}, {{\"instruction\": \"i\", \"input\": \"\"}}]").into_bytes(), "record 1: missing `output`", 1, 1),
-        ("utf8.jsonl", [good.as_bytes(), b"\n{\"instruction\": \"\xff\xfe\", \"output\": \"o\"}\n"].concat(), "line 2: invalid UTF-8", 1, 1),
-        ("utf8.json", [b"[".as_slice(), good.as_bytes(), b", {\"instruction\": \"\xff\", \"output\": \"o\"}, ", good.as_bytes(), b"]"].concat(), "record 1: invalid JSON", 2, 1),
-        ("role.json", br#"[{"conversations": [{"from": "human", "value": "q"}, {"from": "wizard", "value": "a"}]}]"#.to_vec(), "record 0: unknown role `wizard` in conversations[1]", 0, 1),
+        (
+            "trunc.json",
+            format!("[{good}, {good}, {{\"instruction\": \"x\", \"out").into_bytes(),
+            "record 2: truncated",
+            2,
+            1,
+        ),
+        (
+            "types.jsonl",
+            format!("{good}\n{{\"instruction\": 5, \"output\": \"o\"}}\n{good}\n").into_bytes(),
+            "line 2: wrong type: `instruction` must be a string",
+            2,
+            1,
+        ),
+        (
+            "missing.json",
+            format!("[{good}, {{\"instruction\": \"i\", \"input\": \"\"}}]").into_bytes(),
+            "record 1: missing `output`",
+            1,
+            1,
+        ),
+        (
+            "utf8.jsonl",
+            [good.as_bytes(), b"\n{\"instruction\": \"\xff\xfe\", \"output\": \"o\"}\n"].concat(),
+            "line 2: invalid UTF-8",
+            1,
+            1,
+        ),
+        (
+            "utf8.json",
+            [
+                b"[".as_slice(),
+                good.as_bytes(),
+                b", {\"instruction\": \"\xff\", \"output\": \"o\"}, ",
+                good.as_bytes(),
+                b"]",
+            ]
+            .concat(),
+            "record 1: invalid JSON",
+            2,
+            1,
+        ),
+        (
+            "role.json",
+            br#"[{"conversations": [{"from": "human", "value": "q"}, {"from": "wizard", "value": "a"}]}]"#.to_vec(),
+            "record 0: unknown role `wizard` in conversations[1]",
+            0,
+            1,
+        ),
         ("shape.jsonl", b"{\"foo\": 1}\n[1, 2]\n".to_vec(), "line 1: no prompt field", 0, 2),
-        ("shape2.json", format!("[{good}, {{\"text\": \"no response here\"}}]").into_bytes(), "record 1: unknown record shape", 1, 1),
-        ("syntax.jsonl", format!("{good}\n{{\"instruction\": \"i\" \"output\": \"o\"}}\n").into_bytes(), "line 2: invalid JSON", 1, 1),
+        (
+            "shape2.json",
+            format!("[{good}, {{\"text\": \"no response here\"}}]").into_bytes(),
+            "record 1: unknown record shape",
+            1,
+            1,
+        ),
+        (
+            "syntax.jsonl",
+            format!("{good}\n{{\"instruction\": \"i\" \"output\": \"o\"}}\n").into_bytes(),
+            "line 2: invalid JSON",
+            1,
+            1,
+        ),
     ];
     for (name, bytes, msg, ok_n, skipped) in cases {
         let p = write(d.path(), name, &bytes);
         let err = fails(&["stats", &p]);
-        assert!(
-            err.contains(name) && err.contains(msg),
-            "{name}: expected `{msg}` in:\n{err}"
-        );
+        assert!(err.contains(name) && err.contains(msg), "{name}: expected `{msg}` in:\n{err}");
         assert!(err.contains("hint:"), "{name}: no hint line:\n{err}");
         let ds = read(Path::new(&p), &skip_opts()).unwrap();
         assert_eq!(
@@ -74,26 +123,15 @@ fn empty_strings_big_records_and_duplicates_are_fine() {
     assert_eq!(v["empty_output"], 1);
     let out = d.path().join("edge.parquet");
     ok(&["convert", &p, "-o", out.to_str().unwrap()]);
-    assert_eq!(
-        read(&out, &ReadOptions::default()).unwrap().records[1]
-            .output()
-            .len(),
-        big.len()
-    );
+    assert_eq!(read(&out, &ReadOptions::default()).unwrap().records[1].output().len(), big.len());
 }
 
 #[test]
 fn missing_and_unknown_files_give_hints() {
     let err = fails(&["stats", "/nonexistent/file.json"]);
-    assert!(
-        err.contains("/nonexistent/file.json") && err.contains("hint:"),
-        "{err}"
-    );
+    assert!(err.contains("/nonexistent/file.json") && err.contains("hint:"), "{err}");
     let d = tmp();
     let p = write(d.path(), "data.csv", b"a,b\n");
     let err = fails(&["stats", &p]);
-    assert!(
-        err.contains("cannot tell the format") && err.contains("--format"),
-        "{err}"
-    );
+    assert!(err.contains("cannot tell the format") && err.contains("--format"), "{err}");
 }

@@ -24,11 +24,7 @@ fn encoder() -> SentenceEncoder {
 }
 
 fn cos(a: &[f32], b: &[f32]) -> f64 {
-    let dot: f64 = a
-        .iter()
-        .zip(b)
-        .map(|(x, y)| f64::from(*x) * f64::from(*y))
-        .sum();
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
     let na: f64 = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
     dot / (na * nb)
@@ -46,10 +42,7 @@ fn minilm_matches_sentence_transformers_on_500_real_texts() {
     }
     // 0.9999 is the bar; f32 accumulation-order differences give ~1e-7 in practice.
     assert!(worst >= 0.9999, "worst cosine {worst}");
-    eprintln!(
-        "minilm: worst cosine over {} texts = {worst:.8}",
-        texts.len()
-    );
+    eprintln!("minilm: worst cosine over {} texts = {worst:.8}", texts.len());
 }
 
 #[test]
@@ -68,10 +61,7 @@ fn minilm_reference_sentences_from_assets() {
     assert!((cos(a, b) - 0.813).abs() < 5e-4);
     assert!((cos(a, c) - 0.101).abs() < 5e-4);
     assert!((cos(b, c) - 0.146).abs() < 5e-4);
-    for (x, y) in a[..5]
-        .iter()
-        .zip([0.017876, 0.009457, -0.016476, -0.007823, -0.059421])
-    {
+    for (x, y) in a[..5].iter().zip([0.017876, 0.009457, -0.016476, -0.007823, -0.059421]) {
         assert!((x - y).abs() < 2e-6, "{x} vs {y}");
     }
 }
@@ -81,27 +71,13 @@ fn embed_command_writes_a_reusable_side_file() {
     let d = tmp();
     let out = d.path().join("emb.parquet");
     let src = data("sample/alpaca_en_demo.json");
-    ok(&[
-        "embed",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--text",
-        "lcg",
-    ]);
+    ok(&["embed", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--text", "lcg"]);
     let m = gleaner_cache::Matrix::read(&out).unwrap();
     assert_eq!((m.rows(), m.dim), (999, 384));
     // Each row is unit-length (all-MiniLM-L6-v2 has a Normalize module).
     let n: f32 = m.row(0).iter().map(|v| v * v).sum();
     assert!((n - 1.0).abs() < 1e-4);
     // A rerun reuses the side file.
-    let out2 = gleaner(&[
-        "embed",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--text",
-        "lcg",
-    ]);
+    let out2 = gleaner(&["embed", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--text", "lcg"]);
     assert!(String::from_utf8_lossy(&out2.stderr).contains("reusing embeddings"));
 }

@@ -7,5 +7,7 @@ mod util;
 
 mod badinput;
 mod embed;
+mod ifd;
+mod lcg;
 mod roundtrip;
 mod select;

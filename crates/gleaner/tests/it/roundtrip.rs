@@ -7,14 +7,8 @@ use serde_json::Value;
 use std::path::Path;
 
 fn values(path: &Path) -> Vec<serde_json::Map<String, Value>> {
-    let ds =
-        read(path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    assert!(
-        ds.accounting.skipped.is_empty(),
-        "{}: {:?}",
-        path.display(),
-        ds.accounting.skipped
-    );
+    let ds = read(path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(ds.accounting.skipped.is_empty(), "{}: {:?}", path.display(), ds.accounting.skipped);
     ds.records.into_iter().map(|r| r.fields).collect()
 }
 
@@ -29,11 +23,7 @@ fn real_files() -> Vec<std::path::PathBuf> {
         }
     }
     v.sort();
-    assert!(
-        v.len() >= 13,
-        "expected the bundled real files, found {}",
-        v.len()
-    );
+    assert!(v.len() >= 13, "expected the bundled real files, found {}", v.len());
     v
 }
 
@@ -44,12 +34,7 @@ fn every_real_file_round_trips_in_json_jsonl_and_parquet() {
         let orig = values(&src);
         for ext in ["json", "jsonl", "parquet"] {
             let out = dir.path().join(format!("rt.{ext}"));
-            ok(&[
-                "convert",
-                src.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-            ]);
+            ok(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
             let back = values(&out);
             assert_eq!(orig.len(), back.len(), "{} via {ext}", src.display());
             for (i, (a, b)) in orig.iter().zip(&back).enumerate() {
@@ -71,20 +56,10 @@ fn same_format_json_is_byte_identical_for_python_written_files() {
     ] {
         let src = data(rel);
         let out = dir.path().join("same.json");
-        ok(&[
-            "convert",
-            src.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        ok(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
         let a = std::fs::read(&src).unwrap();
         let b = std::fs::read(&out).unwrap();
-        assert!(
-            a == b,
-            "{rel}: bytes differ (len {} vs {})",
-            a.len(),
-            b.len()
-        );
+        assert!(a == b, "{rel}: bytes differ (len {} vs {})", a.len(), b.len());
     }
 }
 
@@ -99,25 +74,13 @@ fn nan_and_infinity_literals_survive() {
     .unwrap();
     for ext in ["json", "jsonl"] {
         let out = dir.path().join(format!("o.{ext}"));
-        ok(&[
-            "convert",
-            src.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-        ]);
+        ok(&["convert", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
         let text = std::fs::read_to_string(&out).unwrap();
-        assert!(
-            text.contains("NaN") && text.contains("Infinity") && text.contains("-Infinity"),
-            "{text}"
-        );
+        assert!(text.contains("NaN") && text.contains("Infinity") && text.contains("-Infinity"), "{text}");
         assert_eq!(values(&out), values(&src));
     }
     let json_out = std::fs::read(dir.path().join("o.json")).unwrap();
-    assert_eq!(
-        json_out,
-        std::fs::read(&src).unwrap(),
-        "indent-4 layout reproduced byte for byte"
-    );
+    assert_eq!(json_out, std::fs::read(&src).unwrap(), "indent-4 layout reproduced byte for byte");
 }
 
 #[test]
@@ -126,35 +89,14 @@ fn sharegpt_and_messages_convert_both_ways() {
     let sg = data("sample/glaive_toolcall_en_demo.json");
     // ShareGPT → messages → ShareGPT keeps the conversation and the extra `tools` field.
     let m = dir.path().join("m.jsonl");
-    ok(&[
-        "convert",
-        sg.to_str().unwrap(),
-        "-o",
-        m.to_str().unwrap(),
-        "--to",
-        "messages-jsonl",
-    ]);
+    ok(&["convert", sg.to_str().unwrap(), "-o", m.to_str().unwrap(), "--to", "messages-jsonl"]);
     let back = dir.path().join("sg.json");
-    ok(&[
-        "convert",
-        m.to_str().unwrap(),
-        "-o",
-        back.to_str().unwrap(),
-        "--to",
-        "sharegpt",
-    ]);
+    ok(&["convert", m.to_str().unwrap(), "-o", back.to_str().unwrap(), "--to", "sharegpt"]);
     assert_eq!(values(&sg), values(&back));
     // Alpaca → ShareGPT keeps instruction+input in the human turn.
     let a = data("sample/alpaca_en_demo.json");
     let s = dir.path().join("a.jsonl");
-    ok(&[
-        "convert",
-        a.to_str().unwrap(),
-        "-o",
-        s.to_str().unwrap(),
-        "--to",
-        "sharegpt-jsonl",
-    ]);
+    ok(&["convert", a.to_str().unwrap(), "-o", s.to_str().unwrap(), "--to", "sharegpt-jsonl"]);
     let ds = read(&s, &ReadOptions::default()).unwrap();
     assert_eq!(ds.len(), 999);
     assert!(ds.records.iter().all(|r| r.turns.len() == 2));
@@ -164,11 +106,7 @@ fn sharegpt_and_messages_convert_both_ways() {
 fn row_ids_join_a_published_selection_to_its_pool() {
     // CaR's released file adds `score` and `label`; its rows keep the ids they have in a
     // pool without those fields, so side files computed on one join onto the other.
-    let car = read(
-        &data("alpaca-selections/car_selected_1013.json"),
-        &ReadOptions::default(),
-    )
-    .unwrap();
+    let car = read(&data("alpaca-selections/car_selected_1013.json"), &ReadOptions::default()).unwrap();
     let mut stripped = car.records.clone();
     for r in &mut stripped {
         r.fields.remove("score");

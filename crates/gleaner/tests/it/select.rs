@@ -16,17 +16,15 @@ fn shuffle<T>(v: &mut [T], mut seed: u64) {
 
 #[test]
 fn car_selection_reproduces_the_released_1013_in_order() {
-    let released: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(data("alpaca-selections/car_selected_1013.json")).unwrap(),
-    )
-    .unwrap();
+    let released: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(data("alpaca-selections/car_selected_1013.json")).unwrap())
+            .unwrap();
     // Pool = the released rows shuffled, plus 500 decoys from another file that score below
     // everything and sit in existing clusters, so they must never be chosen.
     let mut pool = released.clone();
-    let decoys: Vec<Value> = serde_json::from_str(
-        &std::fs::read_to_string(data("alpaca-selections/cherry_ifd_top6pct_3111.json")).unwrap(),
-    )
-    .unwrap();
+    let decoys: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(data("alpaca-selections/cherry_ifd_top6pct_3111.json")).unwrap())
+            .unwrap();
     for (k, mut d) in decoys.into_iter().take(500).enumerate() {
         d["score"] = json!(0.1 + k as f64 * 1e-4);
         d["label"] = released[k % released.len()]["label"].clone();
@@ -37,37 +35,17 @@ fn car_selection_reproduces_the_released_1013_in_order() {
     let input = dir.path().join("pool.json");
     std::fs::write(&input, serde_json::to_string(&pool).unwrap()).unwrap();
     let out = dir.path().join("car.json");
-    let log = gleaner(&[
-        "select",
-        "car",
-        input.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--n1",
-        "1000",
-        "--n2",
-        "1",
-    ]);
-    assert!(
-        log.status.success(),
-        "{}",
-        String::from_utf8_lossy(&log.stderr)
-    );
+    let log =
+        gleaner(&["select", "car", input.to_str().unwrap(), "-o", out.to_str().unwrap(), "--n1", "1000", "--n2", "1"]);
+    assert!(log.status.success(), "{}", String::from_utf8_lossy(&log.stderr));
     let got = read(&out, &ReadOptions::default()).unwrap();
-    let want = read(
-        &data("alpaca-selections/car_selected_1013.json"),
-        &ReadOptions::default(),
-    )
-    .unwrap();
+    let want = read(&data("alpaca-selections/car_selected_1013.json"), &ReadOptions::default()).unwrap();
     assert_eq!(got.len(), 1013);
     for (i, (a, b)) in got.records.iter().zip(&want.records).enumerate() {
         assert_eq!(a.fields, b.fields, "record {i} differs");
     }
     let summary = String::from_utf8_lossy(&log.stderr);
-    assert!(
-        summary.contains("top-n1 by score    1000") && summary.contains("cluster pick       13"),
-        "{summary}"
-    );
+    assert!(summary.contains("top-n1 by score    1000") && summary.contains("cluster pick       13"), "{summary}");
 }
 
 #[test]
@@ -75,29 +53,13 @@ fn car_n2_and_budget_options() {
     let src = data("alpaca-selections/car_selected_1013.json");
     let dir = tmp();
     let out = dir.path().join("o.jsonl");
-    let log = gleaner(&[
-        "select",
-        "car",
-        src.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-        "--budget",
-        "100",
-        "--n2",
-        "2",
-    ]);
+    let log =
+        gleaner(&["select", "car", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--budget", "100", "--n2", "2"]);
     assert!(log.status.success());
     let got = read(&out, &ReadOptions::default()).unwrap();
     // 100 by score, then up to 2 per cluster (161 clusters) not already kept.
-    assert!(
-        got.len() > 161 && got.len() <= 100 + 2 * 161,
-        "{}",
-        got.len()
-    );
-    let labels: std::collections::HashSet<String> = got
-        .records
-        .iter()
-        .map(|r| r.fields["label"].as_str().unwrap().to_string())
-        .collect();
+    assert!(got.len() > 161 && got.len() <= 100 + 2 * 161, "{}", got.len());
+    let labels: std::collections::HashSet<String> =
+        got.records.iter().map(|r| r.fields["label"].as_str().unwrap().to_string()).collect();
     assert_eq!(labels.len(), 161);
 }

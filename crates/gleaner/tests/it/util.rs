@@ -7,10 +7,7 @@ use std::process::{Command, Output};
 
 /// The repository root.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
 }
 
 /// A path under the repository's `data/`.
@@ -20,21 +17,13 @@ pub fn data(rel: &str) -> PathBuf {
 
 /// Runs the gleaner binary; returns its output.
 pub fn gleaner(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("run gleaner")
+    Command::new(env!("CARGO_BIN_EXE_gleaner")).args(args).env("NO_COLOR", "1").output().expect("run gleaner")
 }
 
 /// Runs gleaner and asserts success, returning stdout.
 pub fn ok(args: &[&str]) -> String {
     let out = gleaner(args);
-    assert!(
-        out.status.success(),
-        "gleaner {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "gleaner {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 

@@ -1,0 +1,247 @@
+//! The IFD scoring stage: per-row response losses with and without the instruction from a
+//! causal LM, both IFD forms, optional reversed IFD, multi-turn records, row-level resume.
+//!
+//! Columns of the side file (besides `row_id`, `row_index`):
+//!
+//! | column | meaning |
+//! |---|---|
+//! | `loss_direct`, `loss_cond` | mean NLL of the response tokens alone / given the prompt |
+//! | `ifd_ppl` | `exp(loss_cond − loss_direct)` (Superfiltering's perplexity ratio) |
+//! | `ifd_loss` | `loss_cond / loss_direct` (Cherry's loss ratio) |
+//! | `tokens_direct`, `tokens_cond` | response tokens scored in each pass |
+//! | `ifd_ppl_min`, `ifd_loss_min` | the smallest per-turn value (equal to the mean for one turn) |
+//! | `turns` | assistant turns scored |
+//! | `loss_q_direct`, `loss_q_cond`, `rifd_ppl`, `rifd_loss`, `tokens_q_direct`, `tokens_q_cond` | reversed IFD (`--reverse`) |
+//! | `turn_ifd_ppl`, `turn_ifd_loss` | multi-turn inputs only: the per-turn values as JSON arrays |
+//!
+//! Skipped samples (SPEC: empty output, response truncated away, prompt at or beyond
+//! `max_length`) get NaN and 0 tokens.
+//!
+//! **Multi-turn records.** Every assistant turn is scored given the conversation before it
+//! (rendered in the template; see [`Template::conversation_prompt`]) and alone. The record's
+//! `loss_*` and `ifd_*` are the **mean over its turns that could be scored** (each turn counts
+//! once, whatever its length, so a long last answer does not drown the others); `*_min` is
+//! the minimum, the turn where the context helped most. Single-turn records give exactly the
+//! reference values.
+
+use crate::Observer;
+use crate::ifd_plan::{Planner, TurnPlan};
+use crate::journal::{Chunk, Journal, concat};
+use gleaner_cache::{Column, Manifest, SideTable};
+use gleaner_core::Result;
+use gleaner_core::layout::Template;
+use gleaner_lm::LoadedLm;
+use gleaner_read::Dataset;
+use rayon::prelude::*;
+use std::path::Path;
+
+/// Options of the IFD stage.
+#[derive(Debug, Clone)]
+pub struct IfdOptions {
+    /// Prompt template (`none` = Superfiltering, `alpaca|wiz|vicuna` = Cherry, `chatml`).
+    pub template: Template,
+    /// Token truncation length.
+    pub max_length: usize,
+    /// Also compute reversed IFD (SPEC §3.6).
+    pub reverse: bool,
+    /// Rows per resume chunk.
+    pub chunk_rows: usize,
+}
+
+impl IfdOptions {
+    /// The template's reference defaults.
+    pub fn new(template: Template) -> IfdOptions {
+        IfdOptions { template, max_length: template.default_max_length(), reverse: false, chunk_rows: 128 }
+    }
+
+    /// The manifest of a run of this stage.
+    pub fn manifest(&self, lm: &LoadedLm, ds: &Dataset) -> Manifest {
+        Manifest::new("score-ifd", Some(lm.model.identity()), &ds.ids)
+            .param("template", self.template.name())
+            .param("max_length", self.max_length)
+            .param("reverse", self.reverse)
+            .param("chunk_rows", self.chunk_rows)
+    }
+}
+
+fn mean(v: &[f32]) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64
+}
+
+/// Per-turn results.
+#[derive(Debug, Clone, Copy)]
+struct TurnScore {
+    ld: f64,
+    lc: f64,
+    td: i64,
+    tc: i64,
+    lqd: f64,
+    lqc: f64,
+    tqd: i64,
+    tqc: i64,
+}
+
+fn agg(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let v: Vec<f64> = vals.filter(|x| !x.is_nan()).collect();
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    (v.iter().sum::<f64>() / v.len() as f64, v.iter().copied().fold(f64::INFINITY, f64::min))
+}
+
+fn ratio_ppl(c: f64, d: f64) -> f64 {
+    (c - d).exp()
+}
+
+fn ratio_loss(c: f64, d: f64) -> f64 {
+    c / d
+}
+
+/// Scores one chunk of records.
+fn score_chunk(
+    planner: &Planner<'_>,
+    lm: &LoadedLm,
+    recs: &[gleaner_core::Record],
+    opts: &IfdOptions,
+    multi: bool,
+) -> Result<(Chunk, usize)> {
+    let plans: Vec<Vec<TurnPlan>> = recs.par_iter().map(|r| planner.record(r)).collect::<Result<_>>()?;
+    // Flatten every pass into one call so the model batches across rows.
+    let mut seqs: Vec<&[u32]> = Vec::new();
+    let mut from: Vec<usize> = Vec::new();
+    type Slots = [Option<usize>; 4];
+    let mut slots: Vec<Vec<Slots>> = Vec::with_capacity(plans.len());
+    for turns in &plans {
+        let mut row = Vec::with_capacity(turns.len());
+        for t in turns {
+            let mut s: Slots = [None; 4];
+            for (slot, p) in s.iter_mut().zip([&t.direct, &t.cond, &t.q_direct, &t.q_cond]) {
+                if let Some(p) = p {
+                    seqs.push(&p.ids);
+                    from.push(p.from);
+                    *slot = Some(seqs.len() - 1);
+                }
+            }
+            row.push(s);
+        }
+        slots.push(row);
+    }
+    let tokens: usize = seqs.iter().map(|s| s.len()).sum();
+    let nll = lm.model.nll(&seqs, &from);
+    let loss = |s: Option<usize>| s.map_or(f64::NAN, |i| mean(&nll[i]));
+    let count = |s: Option<usize>| s.map_or(0, |i| nll[i].len() as i64);
+    let scores: Vec<Vec<TurnScore>> = slots
+        .iter()
+        .map(|turns| {
+            turns
+                .iter()
+                .map(|s| TurnScore {
+                    ld: loss(s[0]),
+                    lc: loss(s[1]),
+                    td: count(s[0]),
+                    tc: count(s[1]),
+                    lqd: loss(s[2]),
+                    lqc: loss(s[3]),
+                    tqd: count(s[2]),
+                    tqc: count(s[3]),
+                })
+                .collect()
+        })
+        .collect();
+    let col = |f: &dyn Fn(&[TurnScore]) -> f64| Column::F64(scores.iter().map(|t| f(t)).collect());
+    let coli = |f: &dyn Fn(&[TurnScore]) -> i64| Column::I64(scores.iter().map(|t| f(t)).collect());
+    let mut out: Chunk = vec![
+        ("loss_direct".into(), col(&|t| agg(t.iter().map(|s| s.ld)).0)),
+        ("loss_cond".into(), col(&|t| agg(t.iter().map(|s| s.lc)).0)),
+        ("ifd_ppl".into(), col(&|t| agg(t.iter().map(|s| ratio_ppl(s.lc, s.ld))).0)),
+        ("ifd_loss".into(), col(&|t| agg(t.iter().map(|s| ratio_loss(s.lc, s.ld))).0)),
+        ("tokens_direct".into(), coli(&|t| t.iter().map(|s| s.td).sum())),
+        ("tokens_cond".into(), coli(&|t| t.iter().map(|s| s.tc).sum())),
+        ("ifd_ppl_min".into(), col(&|t| agg(t.iter().map(|s| ratio_ppl(s.lc, s.ld))).1)),
+        ("ifd_loss_min".into(), col(&|t| agg(t.iter().map(|s| ratio_loss(s.lc, s.ld))).1)),
+        ("turns".into(), coli(&|t| t.len() as i64)),
+    ];
+    if opts.reverse {
+        out.extend([
+            ("loss_q_direct".into(), col(&|t| agg(t.iter().map(|s| s.lqd)).0)),
+            ("loss_q_cond".into(), col(&|t| agg(t.iter().map(|s| s.lqc)).0)),
+            ("rifd_ppl".into(), col(&|t| agg(t.iter().map(|s| ratio_ppl(s.lqc, s.lqd))).0)),
+            ("rifd_loss".into(), col(&|t| agg(t.iter().map(|s| ratio_loss(s.lqc, s.lqd))).0)),
+            ("tokens_q_direct".into(), coli(&|t| t.iter().map(|s| s.tqd).sum())),
+            ("tokens_q_cond".into(), coli(&|t| t.iter().map(|s| s.tqc).sum())),
+        ]);
+    }
+    if multi {
+        let js = |f: &dyn Fn(&TurnScore) -> f64| {
+            Column::Str(
+                scores
+                    .iter()
+                    .map(|t| {
+                        let v: Vec<serde_json::Value> =
+                            t.iter().map(|s| gleaner_core::nonfinite::float_value(f(s))).collect();
+                        serde_json::Value::Array(v).to_string()
+                    })
+                    .collect(),
+            )
+        };
+        out.push(("turn_ifd_ppl".into(), js(&|s| ratio_ppl(s.lc, s.ld))));
+        out.push(("turn_ifd_loss".into(), js(&|s| ratio_loss(s.lc, s.ld))));
+    }
+    Ok((out, tokens))
+}
+
+/// Scores every record into `side` (reused when made by the same recipe; resumed row-chunk by
+/// row-chunk after an interruption).
+pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
+    let manifest = opts.manifest(lm, ds);
+    if let Some(t) = crate::reuse(side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
+        obs.info(&format!("reusing IFD scores from {}", side.display()));
+        return Ok(t);
+    }
+    let planner = Planner::new(&lm.tokenizer, opts.template, opts.max_length, opts.reverse);
+    let multi = ds.records.iter().any(|r| r.model_turns() > 1);
+    let (mut journal, mut done) = Journal::open(side, &manifest)?;
+    let chunk_rows = opts.chunk_rows.max(1);
+    let n_chunks = ds.len().div_ceil(chunk_rows);
+    if !done.is_empty() {
+        obs.info(&format!("resuming: {} of {} row chunks already scored", done.len(), n_chunks));
+    }
+    obs.start("ifd", ds.len() as u64, "rows");
+    let t0 = std::time::Instant::now();
+    let (mut rows_run, mut tokens_run) = (0usize, 0usize);
+    for c in 0..n_chunks {
+        if done.contains_key(&c) {
+            continue;
+        }
+        let lo = c * chunk_rows;
+        let hi = (lo + chunk_rows).min(ds.len());
+        let (chunk, tokens) = score_chunk(&planner, lm, &ds.records[lo..hi], opts, multi)?;
+        journal.append(c, &chunk)?;
+        done.insert(c, chunk);
+        rows_run += hi - lo;
+        tokens_run += tokens;
+        let secs = t0.elapsed().as_secs_f64().max(1e-9);
+        obs.detail(&format!("{:.0} tok/s, {:.1} rows/s", tokens_run as f64 / secs, rows_run as f64 / secs));
+        obs.progress(done.keys().map(|&k| ((k + 1) * chunk_rows).min(ds.len()) - k * chunk_rows).sum::<usize>() as u64);
+    }
+    obs.finish();
+    if rows_run > 0 {
+        let secs = t0.elapsed().as_secs_f64();
+        obs.info(&format!(
+            "ifd: scored {rows_run} rows ({tokens_run} tokens) in {secs:.1}s: {:.0} tokens/s, {:.1} rows/s",
+            tokens_run as f64 / secs,
+            rows_run as f64 / secs
+        ));
+    }
+    let mut t = SideTable::new(&ds.ids, &ds.positions);
+    for (name, col) in concat(&done)? {
+        t.set(&name, col);
+    }
+    t.write(side)?;
+    manifest.write_for(side)?;
+    journal.finish()?;
+    Ok(t)
+}

@@ -1,0 +1,212 @@
+//! Row-level resume: a stage appends finished chunks of rows to a journal beside its side file
+//! (`X.parquet` → `X.parquet.partial`), one JSON line per chunk. A rerun after an interruption
+//! (even `kill -9`) reads the complete lines, skips their chunks and appends the rest. Floats are
+//! stored as their IEEE bit patterns, so a resumed run writes byte-identical results.
+//!
+//! The first line holds the stage's [`Manifest`]; a journal made with other settings, another
+//! model or another input is refused with the list of differences.
+
+use gleaner_cache::{Column, Manifest};
+use gleaner_core::{Error, Result};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Named columns of one chunk of rows.
+pub type Chunk = Vec<(String, Column)>;
+
+/// An open journal.
+pub struct Journal {
+    path: PathBuf,
+    file: std::fs::File,
+}
+
+/// The journal path of a side file.
+pub fn journal_path(side: &Path) -> PathBuf {
+    let mut s = side.as_os_str().to_owned();
+    s.push(".partial");
+    PathBuf::from(s)
+}
+
+fn encode(col: &Column) -> Value {
+    match col {
+        Column::F64(v) => json!({"f64": v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>()}),
+        Column::F32(v) => json!({"f32": v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>()}),
+        Column::I64(v) => json!({"i64": v}),
+        Column::Str(v) => json!({"str": v}),
+    }
+}
+
+fn decode(v: &Value) -> Option<Column> {
+    let (kind, vals) = v.as_object()?.iter().next()?;
+    let arr = vals.as_array()?;
+    Some(match kind.as_str() {
+        "f64" => Column::F64(arr.iter().map(|x| x.as_u64().map(f64::from_bits)).collect::<Option<_>>()?),
+        "f32" => Column::F32(arr.iter().map(|x| x.as_u64().map(|b| f32::from_bits(b as u32))).collect::<Option<_>>()?),
+        "i64" => Column::I64(arr.iter().map(Value::as_i64).collect::<Option<_>>()?),
+        "str" => Column::Str(arr.iter().map(|x| x.as_str().map(String::from)).collect::<Option<_>>()?),
+        _ => return None,
+    })
+}
+
+fn parse_chunk(line: &str) -> Option<(usize, Chunk)> {
+    let v: Value = serde_json::from_str(line).ok()?;
+    let index = v.get("chunk")?.as_u64()? as usize;
+    let cols = v.get("cols")?.as_array()?;
+    let mut out = Vec::new();
+    for c in cols {
+        let name = c.get("name")?.as_str()?.to_string();
+        out.push((name, decode(c.get("values")?)?));
+    }
+    Some((index, out))
+}
+
+impl Journal {
+    /// Opens (or creates) the journal of `side` for `manifest` and returns the chunks already
+    /// done. A torn last line (from a kill) is dropped.
+    pub fn open(side: &Path, manifest: &Manifest) -> Result<(Journal, BTreeMap<usize, Chunk>)> {
+        let path = journal_path(side);
+        let mut done = BTreeMap::new();
+        let mut good_len = 0usize;
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                let mut lines = text.split_inclusive('\n');
+                let header = lines.next().unwrap_or("");
+                let old: Option<Manifest> = serde_json::from_str(header.trim_end()).ok();
+                let Some(old) = old.filter(|_| header.ends_with('\n')) else {
+                    return Err(Error::SideFile {
+                        path: path.clone(),
+                        message: "unreadable resume journal header; delete the file to start over".into(),
+                    });
+                };
+                let diff = manifest.differences(&old);
+                if !diff.is_empty() {
+                    return Err(Error::SideFile {
+                        path: path.clone(),
+                        message: format!(
+                            "refusing to resume: the partial scores were made with different settings ({}); \
+                             delete the file to start over, or rerun with the original settings",
+                            diff.join("; ")
+                        ),
+                    });
+                }
+                good_len = header.len();
+                for line in lines {
+                    if !line.ends_with('\n') {
+                        break;
+                    }
+                    match parse_chunk(line.trim_end()) {
+                        Some((i, c)) => {
+                            done.insert(i, c);
+                            good_len += line.len();
+                        }
+                        None => break,
+                    }
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+        let file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(&path);
+        let file = file.map_err(|e| Error::io(&path, e))?;
+        file.set_len(good_len as u64).map_err(|e| Error::io(&path, e))?;
+        let mut j = Journal { path, file };
+        use std::io::Seek;
+        j.file.seek(std::io::SeekFrom::End(0)).map_err(|e| Error::io(&j.path, e))?;
+        if good_len == 0 {
+            let header = serde_json::to_string(manifest).map_err(|e| Error::Other(e.to_string()))?;
+            j.write_line(&header)?;
+        }
+        Ok((j, done))
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<()> {
+        let mut buf = line.to_string();
+        buf.push('\n');
+        self.file.write_all(buf.as_bytes()).map_err(|e| Error::io(&self.path, e))?;
+        self.file.flush().map_err(|e| Error::io(&self.path, e))
+    }
+
+    /// Appends one finished chunk.
+    pub fn append(&mut self, index: usize, chunk: &Chunk) -> Result<()> {
+        let cols: Vec<Value> = chunk.iter().map(|(n, c)| json!({"name": n, "values": encode(c)})).collect();
+        let line =
+            serde_json::to_string(&json!({"chunk": index, "cols": cols})).map_err(|e| Error::Other(e.to_string()))?;
+        self.write_line(&line)
+    }
+
+    /// Removes the journal (after the side file is written).
+    pub fn finish(self) -> Result<()> {
+        drop(self.file);
+        std::fs::remove_file(&self.path).map_err(|e| Error::io(&self.path, e))
+    }
+}
+
+/// Concatenates chunks (in chunk order) column by column; every chunk must have the same
+/// columns in the same order.
+pub fn concat(chunks: &BTreeMap<usize, Chunk>) -> Result<Chunk> {
+    let mut out: Chunk = Vec::new();
+    for c in chunks.values() {
+        if out.is_empty() {
+            out = c.iter().map(|(n, col)| (n.clone(), empty_like(col))).collect();
+        }
+        if c.len() != out.len() {
+            return Err(Error::Other("resume journal chunks have different columns".into()));
+        }
+        for ((name, dst), (n2, src)) in out.iter_mut().zip(c) {
+            if name != n2 {
+                return Err(Error::Other(format!("resume journal column mismatch: {name} vs {n2}")));
+            }
+            match (dst, src) {
+                (Column::F64(a), Column::F64(b)) => a.extend_from_slice(b),
+                (Column::F32(a), Column::F32(b)) => a.extend_from_slice(b),
+                (Column::I64(a), Column::I64(b)) => a.extend_from_slice(b),
+                (Column::Str(a), Column::Str(b)) => a.extend_from_slice(b),
+                _ => return Err(Error::Other(format!("resume journal column {name} changed type"))),
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn empty_like(c: &Column) -> Column {
+    match c {
+        Column::F64(_) => Column::F64(Vec::new()),
+        Column::F32(_) => Column::F32(Vec::new()),
+        Column::I64(_) => Column::I64(Vec::new()),
+        Column::Str(_) => Column::Str(Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gleaner_core::RowId;
+
+    #[test]
+    fn resumes_complete_chunks_and_drops_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let side = dir.path().join("s.parquet");
+        let m = Manifest::new("t", None, &[RowId(1), RowId(2)]);
+        let (mut j, done) = Journal::open(&side, &m).unwrap();
+        assert!(done.is_empty());
+        j.append(0, &vec![("x".into(), Column::F64(vec![f64::NAN, 1.5]))]).unwrap();
+        drop(j);
+        // a torn write
+        let p = journal_path(&side);
+        let mut f = std::fs::OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(b"{\"chunk\": 1, \"co").unwrap();
+        drop(f);
+        let (j, done) = Journal::open(&side, &m).unwrap();
+        assert_eq!(done.len(), 1);
+        let all = concat(&done).unwrap();
+        let Column::F64(v) = &all[0].1 else { panic!() };
+        assert!(v[0].is_nan() && v[1] == 1.5);
+        drop(j);
+        // another manifest is refused
+        let m2 = m.clone().param("template", "alpaca");
+        let err = Journal::open(&side, &m2).err().unwrap().to_string();
+        assert!(err.contains("refusing to resume"), "{err}");
+    }
+}

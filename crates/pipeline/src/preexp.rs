@@ -1,0 +1,135 @@
+//! Cherry's pre-experienced sample selection (SPEC §2.3) as a recipe: the causal LM's
+//! perplexity of each prompt and the mean of its last hidden states → k-means (no PCA) →
+//! per cluster, the prompts whose perplexity lies in the [low, up] percentile band, `n`
+//! evenly spaced. `--embedder` clusters sentence embeddings instead of the LM's states.
+//!
+//! The prompt is Cherry's `instruct_i`: the template's prompt without the response (the raw
+//! instruction for `wiz`), truncated at `max_length` tokens.
+
+use crate::cluster::{ClusterOptions, cluster_stage};
+use crate::stages::StageLog;
+use crate::{Observer, WorkDir};
+use gleaner_cache::{Column, Manifest, Matrix, SideTable};
+use gleaner_core::Result;
+use gleaner_core::layout::Template;
+use gleaner_embed::Embedder;
+use gleaner_lm::LoadedLm;
+use gleaner_read::Dataset;
+use gleaner_select::{Pick, PreExperienceOptions};
+use rayon::prelude::*;
+
+/// Cherry's `instruct_i` for a record.
+pub fn instruct_text(template: Template, r: &gleaner_core::Record) -> String {
+    match template {
+        Template::Wiz => r.instruction().to_string(),
+        t => {
+            let k = r.turns.iter().position(|t| t.role.is_model()).unwrap_or(r.turns.len());
+            t.conversation_prompt(r, k)
+        }
+    }
+}
+
+/// What a pre-experience run produced.
+pub struct PreExperienceRun {
+    /// Kept rows, cluster 0 first.
+    pub picks: Vec<Pick>,
+    /// Prompt perplexity per row.
+    pub ppl: Vec<f64>,
+    /// Cluster per row.
+    pub labels: Vec<String>,
+    /// Per-stage wall time and peak RSS.
+    pub stages: StageLog,
+}
+
+/// Prompt perplexities and LM prompt embeddings, cached in `prompt-ppl-<template>.parquet`
+/// and `prompt-states-<template>.parquet`.
+fn prompt_stage(
+    ds: &Dataset,
+    lm: &LoadedLm,
+    template: Template,
+    max_length: usize,
+    work: &WorkDir,
+    obs: &dyn Observer,
+) -> Result<(Vec<f64>, Matrix)> {
+    let ppl_side = work.side(&format!("prompt-ppl-{}.parquet", template.name()))?;
+    let emb_side = work.side(&format!("prompt-states-{}.parquet", template.name()))?;
+    let manifest = Manifest::new("prompt-lm", Some(lm.model.identity()), &ds.ids)
+        .param("template", template.name())
+        .param("max_length", max_length);
+    let cached = crate::reuse(&ppl_side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))?;
+    let cached_m = crate::reuse(&emb_side, &manifest, |p| Matrix::read(p).and_then(|m| m.align(&ds.ids, p)))?;
+    if let (Some(t), Some(m)) = (cached, cached_m) {
+        obs.info("reusing prompt perplexities and hidden states");
+        return Ok((t.f64_column("ppl", &ppl_side)?, m));
+    }
+    let ids: Vec<Vec<u32>> = ds
+        .records
+        .par_iter()
+        .map(|r| {
+            let mut v = lm.tokenizer.encode(&instruct_text(template, r))?;
+            v.truncate(max_length);
+            Ok(v)
+        })
+        .collect::<Result<_>>()?;
+    let mut ppl = Vec::with_capacity(ds.len());
+    let mut emb = Vec::with_capacity(ds.len() * lm.model.hidden());
+    obs.start("prompt ppl", ds.len() as u64, "rows");
+    for chunk in ids.chunks(256) {
+        let seqs: Vec<&[u32]> = chunk.iter().map(Vec::as_slice).collect();
+        let nll = lm.model.nll(&seqs, &vec![1; seqs.len()]);
+        ppl.extend(nll.iter().map(|v| {
+            if v.is_empty() { f64::NAN } else { (v.iter().map(|&x| x as f64).sum::<f64>() / v.len() as f64).exp() }
+        }));
+        for e in lm.model.prompt_embedding(&seqs) {
+            emb.extend(e);
+        }
+        obs.progress(ppl.len() as u64);
+    }
+    obs.finish();
+    let mut t = SideTable::new(&ds.ids, &ds.positions);
+    t.set("ppl", Column::F64(ppl.clone()));
+    t.write(&ppl_side)?;
+    manifest.write_for(&ppl_side)?;
+    let m = Matrix::new(&ds.ids, &ds.positions, lm.model.hidden(), emb);
+    m.write(&emb_side)?;
+    manifest.write_for(&emb_side)?;
+    Ok((ppl, m))
+}
+
+/// Runs the pre-experience recipe. With `embedder`, clusters its embeddings of the prompt text
+/// instead of the LM's hidden states.
+#[allow(clippy::too_many_arguments)]
+pub fn run_pre_experience(
+    ds: &Dataset,
+    lm: &LoadedLm,
+    template: Template,
+    max_length: usize,
+    embedder: Option<&dyn Embedder>,
+    cluster: &ClusterOptions,
+    opts: &PreExperienceOptions,
+    work: &WorkDir,
+    obs: &dyn Observer,
+) -> Result<PreExperienceRun> {
+    let mut stages = StageLog::default();
+    stages.begin("prompt ppl");
+    let (ppl, states) = prompt_stage(ds, lm, template, max_length, work, obs)?;
+    stages.begin("cluster");
+    let (emb, identity) = match embedder {
+        Some(e) => {
+            let text = gleaner_core::layout::TextKind::Custom(format!("cherry-prompt:{}", template.name()));
+            let texts: Vec<String> = ds.records.iter().map(|r| instruct_text(template, r)).collect();
+            obs.start("embed", texts.len() as u64, "texts");
+            let data = e.embed(&texts, &|d| obs.progress(d as u64))?;
+            obs.finish();
+            (Matrix::new(&ds.ids, &ds.positions, e.dim(), data), format!("{}:{}", e.identity(), text.name()))
+        }
+        None => (states, format!("{}:prompt-states:{}", lm.model.identity(), template.name())),
+    };
+    let c = cluster_stage(&emb, &ds.ids, &identity, cluster, &work.side("clusters-pre-experience.parquet")?, obs)?;
+    let side = work.dir.join("clusters-pre-experience.parquet");
+    let labels: Vec<u32> = c.table.f64_column("cluster", &side)?.iter().map(|&l| l as u32).collect();
+    stages.begin("select");
+    let picks = gleaner_select::pre_experience(&labels, &ppl, c.k, opts);
+    stages.end();
+    Ok(PreExperienceRun { picks, ppl, labels: labels.iter().map(|l| l.to_string()).collect(), stages })
+}

@@ -1,0 +1,77 @@
+//! Scores Alpaca JSON files with a quality model and prints, per file: rows, scoring rate,
+//! the mean and median score, Spearman's ρ of the score against the response length (chars),
+//! and against a `score` field when the records carry one (CaR's IQS score).
+//!
+//! `cargo run --release -p gleaner-quality --example sanity -- default|MODEL.json FILE.json…`
+
+use gleaner_core::Record;
+use gleaner_quality::{Model, Scorer};
+
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        for &k in &idx[i..=j] {
+            r[k] = (i + j) as f64 / 2.0;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma) * (x - ma)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb) * (y - mb)).sum();
+    cov / (va * vb).sqrt()
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((model, files)) = args.split_first() else {
+        return Err("usage: sanity default|MODEL.json FILE.json…".into());
+    };
+    let scorer = Scorer::load(Model::load_named(model)?)?;
+    println!("model {}", scorer.identity());
+    println!(
+        "{:<34} {:>6} {:>8} {:>8} {:>8} {:>10} {:>10}",
+        "file", "rows", "rows/s", "mean", "median", "rho(len)", "rho(score)"
+    );
+    for f in files {
+        let v: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(f)?)?;
+        let field = |r: &serde_json::Value, k: &str| r.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+        let recs: Vec<Record> = v
+            .iter()
+            .map(|r| Record::alpaca(&field(r, "instruction"), &field(r, "input"), &field(r, "output")))
+            .collect();
+        let t = std::time::Instant::now();
+        let s = scorer.score(&recs, &|_| {})?;
+        let secs = t.elapsed().as_secs_f64();
+        let len: Vec<f64> = recs.iter().map(|r| r.output().chars().count() as f64).collect();
+        let given: Vec<f64> = v.iter().filter_map(|r| r.get("score").and_then(|x| x.as_f64())).collect();
+        let rho_given = if given.len() == s.len() { format!("{:.3}", spearman(&s, &given)) } else { "-".into() };
+        let mut sorted = s.clone();
+        sorted.sort_by(f64::total_cmp);
+        let name = std::path::Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        println!(
+            "{:<34} {:>6} {:>8.1} {:>8.3} {:>8.3} {:>10.3} {:>10}",
+            name,
+            s.len(),
+            s.len() as f64 / secs,
+            s.iter().sum::<f64>() / s.len() as f64,
+            sorted[sorted.len() / 2],
+            spearman(&s, &len),
+            rho_given
+        );
+    }
+    Ok(())
+}

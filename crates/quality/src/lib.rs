@@ -1,0 +1,104 @@
+//! # gleaner-quality
+//!
+//! gleaner's own expert-aligned instruction-quality scorer, a small stand-in for CaR's IQS
+//! model (XLM-R-large, 560M parameters) that trains on a CPU in minutes.
+//!
+//! ## Model
+//!
+//! A record (instruction, input, output) becomes a feature vector:
+//!
+//! 1. the frozen sentence embedding (all-MiniLM-L6-v2, 22.7M parameters, mean-pooled,
+//!    L2-normalised, 256 tokens) of each configured [`View`] — by default the response alone;
+//! 2. 19 cheap text statistics ([`features::TEXT_V1`]): length, layout and surface hygiene of
+//!    the response, and how much of the prompt it takes up.
+//!
+//! The score is linear in the standardised features, `Σ_j w_j (x_j − mean_j) / scale_j`,
+//! trained with a pairwise logistic (RankNet) loss on (worse, better) pairs — CaR's
+//! expert-revised data pairs GPT's original answer with a linguist's revision — with an L2
+//! penalty chosen by k-fold cross-validation over the training pairs. The fit is Newton's
+//! method with a Cholesky solve: deterministic, no learning rate, no random initialisation.
+//!
+//! Every text goes through [`text::unescape_artifacts`] first: the original rows of CaR's
+//! data carry literal JSON escapes (`\n`, `\"`) that the revised rows do not, a formatting
+//! artefact a scorer would otherwise learn.
+//!
+//! ## Model file
+//!
+//! A self-describing JSON document ([`Model`]):
+//!
+//! ```json
+//! {
+//!   "format": "gleaner-quality", "kind": "linear-pairwise", "version": 1,
+//!   "embedder": {"name": "all-MiniLM-L6-v2", "dim": 384, "identity": "all-MiniLM-L6-v2:90868376"},
+//!   "features": {"views": ["response"], "text": "text-v1", "text_names": ["log_chars", …]},
+//!   "training": {"pairs": 2032, "lambda": 100.0, "cv": [[10.0, 0.88], …], "folds": 5, "seed": 0, …},
+//!   "mean": [...], "scale": [...], "weights": [...]
+//! }
+//! ```
+//!
+//! The shipped default ([`Model::default_model`], `--model default`) is embedded in the
+//! binary from `assets/default.json`.
+//!
+//! ## Use
+//!
+//! - [`read_pairs_csv`] reads CaR's `src,score` or `src,pos,neg` files into [`Pair`]s;
+//! - [`train`] embeds and fits; [`evaluate`] gives the pairwise accuracy on other pairs;
+//! - [`Scorer`] (a model plus its loaded embedder) scores [`gleaner_core::Record`]s.
+
+pub mod csv;
+pub mod features;
+pub mod linear;
+pub mod model;
+pub mod text;
+pub mod train;
+
+pub use model::{DEFAULT_MODEL_JSON, EmbedderSpec, FeatureRecipe, Model, TrainingInfo, View};
+pub use train::{
+    Pair, TrainOptions, TrainReport, evaluate, fit_features, pairwise_accuracy, read_pairs_csv, train, train_files,
+};
+
+use gleaner_core::{Record, Result};
+use gleaner_embed::{Embedder, SentenceEncoder};
+
+/// A model together with its loaded sentence embedder.
+pub struct Scorer {
+    /// The model.
+    pub model: Model,
+    embedder: Box<dyn Embedder>,
+}
+
+impl Scorer {
+    /// Pairs a model with an embedder (its width must match the model's).
+    pub fn new(model: Model, embedder: Box<dyn Embedder>) -> Result<Scorer> {
+        if embedder.dim() != model.embedder.dim {
+            return Err(gleaner_core::Error::model(
+                &model.embedder.name,
+                format!("embedder width {} but the quality model expects {}", embedder.dim(), model.embedder.dim),
+            ));
+        }
+        Ok(Scorer { model, embedder })
+    }
+
+    /// Loads the model's embedder by name (a path or a name `gleaner-models` resolves, e.g.
+    /// from `~/.cache/gleaner/models`).
+    pub fn load(model: Model) -> Result<Scorer> {
+        let path = gleaner_models::resolve(&model.embedder.name)?;
+        let enc = SentenceEncoder::load(path.path())?;
+        Scorer::new(model, Box::new(enc))
+    }
+
+    /// Scores records in order (higher is better). `progress` gets the rows done so far.
+    pub fn score(&self, records: &[Record], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>> {
+        self.model.score(records, self.embedder.as_ref(), progress)
+    }
+
+    /// The embedder.
+    pub fn embedder(&self) -> &dyn Embedder {
+        self.embedder.as_ref()
+    }
+
+    /// Identity for side-file manifests (model and embedder).
+    pub fn identity(&self) -> String {
+        format!("{}@{}", self.model.identity(), self.embedder.identity())
+    }
+}
