@@ -24,7 +24,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-DATA = os.environ.get("GLEANER_SHARED_DATA", "/work/shared/data")
+DATA = os.environ.get("GLEANER_DATA", os.path.join(ROOT, "data"))
 SEL = os.path.join(DATA, "alpaca-selections")
 
 

@@ -3,19 +3,19 @@
 //! The lightweight classifiers that Low-Confidence Gold (LCG, SPEC §4) trains on its
 //! centroid pseudo-labels, and the confidence scores that rank the pool.
 //!
-//! - [`MultinomialNb`]: scikit-learn's
+//! - [`MultinomialNb`] — scikit-learn's
 //!   `Pipeline([CountVectorizer(), MultinomialNB()])` with every default, reproduced exactly
 //!   (same tokens, same sorted vocabulary, same `predict_proba` to ~1e-12 relative; the golden
 //!   test uses 1e-9). Input: texts. The analyzer is in [`tokenize`].
-//! - [`NeuralHead`]: a softmax (multinomial logistic regression) head, optionally with one
+//! - [`NeuralHead`] — a softmax (multinomial logistic regression) head, optionally with one
 //!   ReLU hidden layer, trained with Adam on **frozen** sentence embeddings. It stands in for
 //!   LCG's under-trained DistilBERT (no DistilBERT weights are available offline); its
 //!   defaults (3 epochs, batch 16, small learning rate) keep the probabilities soft. Input: an
 //!   `n × dim` embedding matrix ([`Embeddings`]).
-//! - [`Classifier`]: the shared interface (`predict_proba`, `classes`, `save`, `load`), usable
+//! - [`Classifier`] — the shared interface (`predict_proba`, `classes`, `save`, `load`), usable
 //!   as `Box<dyn Classifier>`; [`Fit`] adds training. [`load`] opens any saved classifier by the
 //!   `kind` in its header.
-//! - [`confidence`]: the per-row confidence LCG ranks by: the maximum class probability
+//! - [`confidence`] — the per-row confidence LCG ranks by: the maximum class probability
 //!   ([`confidence::max_proba`], the default) or the top-1 − top-2 [`confidence::margin`].
 //!
 //! Class labels are `u32` ids (LCG's cluster ids); [`Classifier::classes`] lists them sorted

@@ -121,9 +121,12 @@ fn model_dir() -> PathBuf {
     })
 }
 
+/// Embeddings (row-major), labels and the embedding width.
+type Embedded = (Vec<f32>, Vec<u32>, usize);
+
 /// MiniLM embeddings (n × 384) and cluster labels of `lcg_centroid_train_1600.json`.
-fn lcg_embedded() -> Option<&'static (Vec<f32>, Vec<u32>, usize)> {
-    static E: OnceLock<Option<(Vec<f32>, Vec<u32>, usize)>> = OnceLock::new();
+fn lcg_embedded() -> Option<&'static Embedded> {
+    static E: OnceLock<Option<Embedded>> = OnceLock::new();
     E.get_or_init(|| {
         let dir = model_dir();
         if !dir.join("config.json").is_file() {

@@ -37,6 +37,8 @@ pub struct InputArgs {
 }
 
 /// The commands.
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Convert between formats (JSON, JSONL, Parquet; Alpaca, ShareGPT, messages).

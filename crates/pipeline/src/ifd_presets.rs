@@ -90,7 +90,7 @@ pub fn run_ifd(
     let (picks, over) = match rule {
         IfdRule::Cherry(o) => (
             gleaner_select::cherry(&ifd, o),
-            ifd.iter().filter(|x| !x.is_nan() && !(x.is_finite() && **x <= 1.0)).count(),
+            ifd.iter().filter(|x| x.is_infinite() || (x.is_finite() && **x > 1.0)).count(),
         ),
         IfdRule::Superfilter(o) => {
             (gleaner_select::superfilter(&ifd, o), ifd.iter().filter(|x| !x.is_nan() && **x >= o.threshold).count())
