@@ -34,6 +34,9 @@ pub struct InputArgs {
     /// What to do with a bad record.
     #[arg(long, value_enum, default_value = "fail")]
     pub on_error: OnErrorArg,
+    /// Use only the first N accepted rows (a quick look at a large file).
+    #[arg(long)]
+    pub limit: Option<usize>,
 }
 
 /// The commands.

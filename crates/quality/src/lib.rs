@@ -31,7 +31,7 @@
 //!   "format": "gleaner-quality", "kind": "linear-pairwise", "version": 1,
 //!   "embedder": {"name": "all-MiniLM-L6-v2", "dim": 384, "identity": "all-MiniLM-L6-v2:90868376"},
 //!   "features": {"views": ["response"], "text": "text-v1", "text_names": ["log_chars", …]},
-//!   "training": {"pairs": 2032, "lambda": 100.0, "cv": [[10.0, 0.88], …], "folds": 5, "seed": 0, …},
+//!   "training": {"pairs": 2032, "lambda": 300.0, "cv": [[10.0, 0.8767], …], "folds": 5, "seed": 0, …},
 //!   "mean": [...], "scale": [...], "weights": [...]
 //! }
 //! ```
@@ -42,7 +42,8 @@
 //! ## Use
 //!
 //! - [`read_pairs_csv`] reads CaR's `src,score` or `src,pos,neg` files into [`Pair`]s;
-//! - [`train`] embeds and fits; [`evaluate`] gives the pairwise accuracy on other pairs;
+//! - [`train()`] embeds and fits ([`train_files`] is the whole recipe of `gleaner train
+//!   quality`); [`evaluate`] gives the pairwise accuracy on other pairs;
 //! - [`Scorer`] (a model plus its loaded embedder) scores [`gleaner_core::Record`]s.
 
 pub mod csv;

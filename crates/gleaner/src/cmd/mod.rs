@@ -44,7 +44,11 @@ pub fn read_input(args: &InputArgs) -> Result<Dataset> {
             OnErrorArg::Skip => OnError::Skip,
         },
     };
-    let ds = gleaner_read::read(&args.input, &opts)?;
+    let mut ds = gleaner_read::read(&args.input, &opts)?;
+    if let Some(n) = args.limit.filter(|&n| n < ds.len()) {
+        crate::log::info(format!("{}: using the first {n} of {} rows (--limit)", args.input.display(), ds.len()));
+        ds = ds.subset(&(0..n).collect::<Vec<_>>());
+    }
     let acc = &ds.accounting;
     if !acc.skipped.is_empty() {
         crate::log::warn(format!(

@@ -156,6 +156,7 @@ fn lcg_labelled(
         input: path.to_path_buf(),
         format: None,
         on_error: c.input.on_error,
+        limit: None,
     })?;
     let raw = gleaner_pipeline::values::labels(&train, &Source::Field(field.to_string()), field)?;
     let labels: Vec<u32> = raw
