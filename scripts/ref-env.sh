@@ -30,6 +30,8 @@ PINS=(
   protobuf==7.36.2
   tokenizers==0.23.3
   accelerate==1.15.0
+  entmax==1.3
+  pyarrow==26.0.1
 )
 BUILD_PINS=(cmake==4.4.4 ninja==1.13.2)
 LLAMA_PIN=llama-cpp-python==0.3.36

@@ -46,7 +46,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-DATA = os.environ.get("GLEANER_SHARED_DATA", "/work/shared/data")
+DATA = os.environ.get("GLEANER_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data"))
 MODELS = os.path.expanduser(os.environ.get("GLEANER_MODEL_DIR", "~/.cache/gleaner/models"))
 LOAD_LIMIT = 1.5
 SOURCES = ["car_selected_1013.json", "cherry_ifd_top6pct_3111.json", "lcg_multinomialnb_1k.json",

@@ -59,7 +59,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "golden"))
-DATA = os.environ.get("GLEANER_SHARED_DATA", "/work/shared/data")
+DATA = os.environ.get("GLEANER_DATA", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data"))
 LOAD_LIMIT = 1.5
 ML = 1024
 

@@ -91,13 +91,13 @@ def main():
         return statistics.fmean(xs) if xs else float("nan")
 
     lines = [f"pool: {n} real Alpaca records (every {a.every}th of the bundled selections); budget about 10% each", ""]
-    lines.append("| method | kept | clusters covered (of %d) | mean quality | mean ifd_ppl | mean response chars | median response chars | wall s |" % k)
-    lines.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    lines.append("| method | kept | clusters covered (of %d) | mean quality | mean ifd_ppl | mean response chars | median response chars |" % k)
+    lines.append("|---|---:|---:|---:|---:|---:|---:|")
     for m, s in [("all rows", list(range(n)))] + list(sel.items()):
         lens = [len(pool[i]["output"]) for i in s]
-        lines.append("| %s | %d | %d | %.4f | %.4f | %.0f | %.0f | %s |" % (
+        lines.append("| %s | %d | %d | %.4f | %.4f | %.0f | %.0f |" % (
             m, len(s), len({cluster[i] for i in s}), mean(quality[i] for i in s), mean(ifd[i] for i in s),
-            statistics.fmean(lens), statistics.median(lens), "%.0f" % times[m] if m in times else "-"))
+            statistics.fmean(lens), statistics.median(lens)))
     lines += ["", "pairwise overlap (rows in both):", ""]
     ms = list(sel)
     lines.append("| | " + " | ".join(ms) + " |")

@@ -209,7 +209,6 @@ fn merges_from_vocab(tokens: &[String], scores: &[f32], vocab: &HashMap<&str, u3
 
 /// Builds the tokenizer described by a GGUF file's metadata.
 pub fn from_gguf(g: &GgufFile) -> Result<LmTokenizer> {
-    let tstart = std::time::Instant::now();
     let name = g.path().display().to_string();
     let err = |m: String| Error::model(name.clone(), m);
     let model = g.meta_str("tokenizer.ggml.model").ok_or_else(|| err("GGUF has no `tokenizer.ggml.model`".into()))?;
@@ -311,15 +310,7 @@ pub fn from_gguf(g: &GgufFile) -> Result<LmTokenizer> {
                         json!([a, b])
                     })
                     .collect(),
-                None => {
-                    eprintln!("DEBUG before merges {:?}", tstart.elapsed());
-                    let m = merges_from_vocab(&vt, &scores, &lookup);
-                    eprintln!("DEBUG merges {:?}", tstart.elapsed());
-                    m
-                }
-                .into_iter()
-                .map(|(a, b)| json!([a, b]))
-                .collect(),
+                None => merges_from_vocab(&vt, &scores, &lookup).into_iter().map(|(a, b)| json!([a, b])).collect(),
             };
             let unk_tok = unk.map(|u| vt[u as usize].clone()).unwrap_or_else(|| "<unk>".into());
             let vocab: serde_json::Map<String, Value> =
@@ -399,17 +390,8 @@ pub fn from_gguf(g: &GgufFile) -> Result<LmTokenizer> {
         "normalizer": normalizer, "pre_tokenizer": pre_tokenizer, "post_processor": post,
         "decoder": decoder, "model": model_json,
     });
-    let t0 = std::time::Instant::now();
-    eprintln!("DEBUG before json {:?}", tstart.elapsed());
     let s = serde_json::to_string(&tj).map_err(|e| err(format!("tokenizer JSON: {e}")))?;
-    eprintln!(
-        "DEBUG json {} bytes, merges {}, {:?}",
-        s.len(),
-        tj["model"]["merges"].as_array().map_or(0, |m| m.len()),
-        t0.elapsed()
-    );
     let t: Tokenizer = s.parse().map_err(|e| err(format!("cannot build tokenizer from GGUF metadata: {e}")))?;
-    eprintln!("DEBUG parsed {:?}", t0.elapsed());
     LmTokenizer::new(t)
 }
 
