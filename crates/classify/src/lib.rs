@@ -50,7 +50,7 @@ pub mod confidence;
 pub mod file;
 pub mod nb;
 pub mod neural;
-mod rng;
+use gleaner_core::rng;
 pub mod tokenize;
 
 pub use confidence::Confidence;

@@ -32,7 +32,7 @@
 pub mod facility;
 pub mod kmeans;
 pub mod pca;
-mod rng;
+use gleaner_core::rng;
 
 use gleaner_core::{Error, Result};
 use rayon::prelude::*;

@@ -16,6 +16,7 @@ pub mod error;
 pub mod layout;
 pub mod nonfinite;
 pub mod record;
+pub mod rng;
 pub mod rowid;
 
 pub use account::{Accounting, Skip};

@@ -1,9 +1,9 @@
-//! A small seeded PRNG (xoshiro256** seeded through SplitMix64), so that clustering results
-//! depend only on the seed and not on an external crate's stream definition.
+//! A small seeded PRNG (xoshiro256** seeded through SplitMix64), so that clustering and
+//! training results depend only on the seed and not on an external crate's stream definition.
 
 /// SplitMix64 step: used to expand a 64-bit seed into generator state and to derive
 /// independent sub-seeds.
-pub(crate) fn splitmix64(state: &mut u64) -> u64 {
+pub fn splitmix64(state: &mut u64) -> u64 {
     *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = *state;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -13,13 +13,13 @@ pub(crate) fn splitmix64(state: &mut u64) -> u64 {
 
 /// xoshiro256** (Blackman & Vigna).
 #[derive(Debug, Clone)]
-pub(crate) struct Rng {
+pub struct Rng {
     s: [u64; 4],
 }
 
 impl Rng {
     /// A generator for `seed` and stream number `stream` (different streams are independent).
-    pub(crate) fn new(seed: u64, stream: u64) -> Rng {
+    pub fn new(seed: u64, stream: u64) -> Rng {
         let mut sm = seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
         let mut s = [0u64; 4];
         for v in &mut s {
@@ -32,7 +32,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub(crate) fn next_u64(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         let result = self.s[1].wrapping_mul(5).rotate_left(7).wrapping_mul(9);
         let t = self.s[1] << 17;
         self.s[2] ^= self.s[0];
@@ -44,13 +44,18 @@ impl Rng {
         result
     }
 
+    /// Uniform in `[0, 1)` with 24 random bits.
+    pub fn next_f32(&mut self) -> f32 {
+        (self.next_u64() >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+    }
+
     /// Uniform in `[0, 1)` with 53 random bits.
-    pub(crate) fn next_f64(&mut self) -> f64 {
+    pub fn next_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     /// Uniform integer in `0..n` (`n > 0`), without modulo bias (Lemire's method).
-    pub(crate) fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         debug_assert!(n > 0);
         let n = n as u64;
         loop {
@@ -62,8 +67,16 @@ impl Rng {
         }
     }
 
+    /// Fisher–Yates shuffle.
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+
     /// `count` distinct indices from `0..n` (`count <= n`), by a partial Fisher–Yates shuffle.
-    pub(crate) fn sample_distinct(&mut self, n: usize, count: usize) -> Vec<usize> {
+    pub fn sample_distinct(&mut self, n: usize, count: usize) -> Vec<usize> {
         debug_assert!(count <= n);
         let mut pool: Vec<usize> = (0..n).collect();
         for i in 0..count {
