@@ -1,33 +1,14 @@
 //! Element-wise kernels of the LM forward that must vectorise: `exp`, row max / Σexp, and the
 //! gated MLP activations.
 //!
-//! [`exp`] is `gleaner_nn::fastmath::exp`'s algorithm (range reduction by ln 2, degree-7
-//! polynomial, relative error < 5e-7) with one change: the exponent is converted with
-//! `to_int_unchecked` (the input is clamped first, so it is always in range) instead of a
-//! saturating `as i32`, which LLVM scalarises (NaN/overflow checks per lane) and which made
-//! every loop around it scalar. Functions are compiled for AVX-512 and AVX2+FMA and chosen
-//! at run time.
+//! [`exp`] is `gleaner_nn::fastmath::exp` (range reduction by ln 2, degree-7 polynomial,
+//! relative error < 5e-7; written so that loops around it vectorise). Functions are compiled
+//! for AVX-512 and AVX2+FMA and chosen at run time.
 
 use multiversion::multiversion;
 use rayon::prelude::*;
 
-/// e^x for f32 (relative error < 5e-7 on [-87, 88]; 0 below, +∞ above ~88.4). Vectorises.
-#[inline(always)]
-pub fn exp(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    let x = x.clamp(-87.3, 88.7);
-    let n = (x * LOG2E + 0.5).floor();
-    let r = x - n * LN2_HI - n * LN2_LO;
-    let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r * (1.0 / 5040.0)))))));
-    // SAFETY: x is clamped to [-87.3, 88.7], so n ∈ [-126, 128] fits an i32.
-    let ni: i32 = unsafe { n.to_int_unchecked() };
-    p * f32::from_bits(((ni + 127) as u32) << 23)
-}
+pub use gleaner_nn::fastmath::exp;
 
 /// Maximum of a row (−∞ for an empty row).
 #[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
