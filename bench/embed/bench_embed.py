@@ -17,7 +17,9 @@ Tools, each timed end to end in this run:
                          B = 32 (the default), and also the best B of a quick sweep over
                          {8, 16, 64, 128} on the first 256 texts when that is not 32 (--no-sweep
                          to skip; the sweep itself is not reported as a result).
-  gleaner                `gleaner embed IN.json -o OUT.parquet --text car --model DIR`, as a
+  gleaner                `gleaner embed IN.json -o OUT.parquet --text car --model DIR --precision P`
+                         for each P of --precisions (default auto,f32: auto = one-term bf16 AMX
+                         tiles where the CPU has them, f32 = the reference arithmetic), as a
                          subprocess: total_s = wall time of the process (read JSON, load model,
                          embed, write Parquet); load_s = total_s - the "embedded N records in Xs"
                          time gleaner logs; seconds = that logged embedding time.
@@ -126,6 +128,9 @@ def main():
                     help="pass --batch-tokens to gleaner (default: gleaner's own default)")
     ap.add_argument("--no-sweep", action="store_true", help="only batch 32 for sentence-transformers")
     ap.add_argument("--skip-gleaner", action="store_true")
+    ap.add_argument("--precisions", default="auto,f32",
+                    help="comma-separated gleaner --precision values to run (auto = bf16 AMX tiles for "
+                         "MiniLM where the CPU has them)")
     ap.add_argument("--out", default=os.path.join(HERE, "results.csv"))
     ap.add_argument("--machine", default=os.path.join(HERE, "machine.txt"),
                     help="machine description file (appended to)")
@@ -198,40 +203,45 @@ def main():
         if not os.access(args.gleaner, os.X_OK):
             sys.exit(f"{args.gleaner} not found or not executable (build with cargo build --release "
                      "-p gleaner, or pass --skip-gleaner)")
+        amx = "yes" if re.search(r"\bamx_bf16\b", open("/proc/cpuinfo").read()) else "no"
         work = tempfile.mkdtemp(prefix="gleaner-bench-embed-")
         inp = os.path.join(work, "in.json")
-        out = os.path.join(work, "emb.parquet")
         json.dump(recs, open(inp, "w", encoding="utf-8"), ensure_ascii=False)
-        cmd = [args.gleaner, "embed", inp, "-o", out, "--text", "car", "--model", args.model_dir]
-        if args.batch_tokens:
-            cmd += ["--batch-tokens", str(args.batch_tokens)]
-        env = dict(os.environ, NO_COLOR="1")
-        t0 = time.perf_counter()
-        p = subprocess.run(cmd, capture_output=True, text=True, env=env)
-        total = time.perf_counter() - t0
-        if p.returncode != 0:
-            sys.stderr.write(p.stderr)
-            sys.exit(f"gleaner embed failed ({p.returncode}): {' '.join(cmd)}")
-        m = re.search(r"embedded (\d+) records .* in ([0-9.]+)s", p.stderr)
-        secs = float(m.group(2)) if m else total
-        if not m:
-            print("warning: gleaner's 'embedded N records in Xs' line not found; seconds = total",
+        agrees = []
+        for prec in args.precisions.split(","):
+            out = os.path.join(work, f"emb-{prec}.parquet")
+            cmd = [args.gleaner, "embed", inp, "-o", out, "--text", "car", "--model", args.model_dir,
+                   "--precision", prec]
+            if args.batch_tokens:
+                cmd += ["--batch-tokens", str(args.batch_tokens)]
+            env = dict(os.environ, NO_COLOR="1")
+            t0 = time.perf_counter()
+            p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+            total = time.perf_counter() - t0
+            if p.returncode != 0:
+                sys.stderr.write(p.stderr)
+                sys.exit(f"gleaner embed failed ({p.returncode}): {' '.join(cmd)}")
+            m = re.search(r"embedded (\d+) records .* in ([0-9.]+)s", p.stderr)
+            secs = float(m.group(2)) if m else total
+            if not m:
+                print("warning: gleaner's 'embedded N records in Xs' line not found; seconds = total",
+                      file=sys.stderr)
+            if secs <= 0:  # gleaner logs 0.1 s resolution; a tiny run can log 0.0s
+                secs = total
+            rate = n / secs
+            bt = args.batch_tokens or "default"
+            rows.append([f"gleaner embed --precision {prec}", n, f"{secs:.3f}", f"{rate:.2f}",
+                         f"{rate / ref_rate:.3f}", f"{max(total - secs, 0):.3f}", f"{total:.3f}", args.threads,
+                         f"--text car, --batch-tokens {bt}; amx={amx}; load_s = process wall - logged embed "
+                         f"time (read JSON, load model, write Parquet); loaded={loaded}"])
+            print(f"gleaner --precision {prec}: {secs:.2f}s ({rate:.1f}/s), process total {total:.2f}s",
                   file=sys.stderr)
-        if secs <= 0:  # gleaner logs 0.1 s resolution; a tiny run can log 0.0s
-            secs = total
-        rate = n / secs
-        bt = args.batch_tokens or "default"
-        rows.append(["gleaner embed", n, f"{secs:.3f}", f"{rate:.2f}", f"{rate / ref_rate:.3f}",
-                     f"{max(total - secs, 0):.3f}", f"{total:.3f}", args.threads,
-                     f"--text car, --batch-tokens {bt}; load_s = process wall - logged embed time "
-                     f"(read JSON, load model, write Parquet); loaded={loaded}"])
-        print(f"gleaner: {secs:.2f}s ({rate:.1f}/s), process total {total:.2f}s", file=sys.stderr)
 
-        pq = import_pyarrow()
-        if pq is None:
-            agree = "not checked: pyarrow is not importable (run_all.sh installs it in bench/work/pydeps)"
-            print("WARNING: " + agree, file=sys.stderr)
-        else:
+            pq = import_pyarrow()
+            if pq is None:
+                agree = "not checked: pyarrow is not importable (run_all.sh installs it in bench/work/pydeps)"
+                print("WARNING: " + agree, file=sys.stderr)
+                continue
             t = pq.read_table(out)
             idx = np.asarray(t.column("row_index").to_pylist(), dtype=np.int64)
             g = np.asarray(t.column("embedding").to_pylist(), dtype=np.float64)
@@ -240,13 +250,15 @@ def main():
             assert idx.tolist() == list(range(n)), "gleaner rows do not cover 0..n-1"
             cos = (g * ref_emb).sum(1) / (np.linalg.norm(g, axis=1) * np.linalg.norm(ref_emb, axis=1))
             bad = int((cos < 0.9999).sum())
-            ok = bad == 0
-            agree = (f"cosine gleaner vs sentence-transformers over {n} rows: min {cos.min():.7f}, "
-                     f"mean {cos.mean():.7f}, rows < 0.9999: {bad} -> {'OK' if ok else 'FAIL'}")
-            print(agree, file=sys.stderr)
-            if not ok:
+            ok = ok and bad == 0
+            a = (f"--precision {prec}: cosine gleaner vs sentence-transformers over {n} rows: min "
+                 f"{cos.min():.7f}, mean {cos.mean():.7f}, rows < 0.9999: {bad} -> {'OK' if bad == 0 else 'FAIL'}")
+            agrees.append(a)
+            print(a, file=sys.stderr)
+            if bad:
                 worst = np.argsort(cos)[:5]
                 print("worst rows: " + ", ".join(f"{i} ({cos[i]:.6f})" for i in worst), file=sys.stderr)
+        agree = agree or "; ".join(agrees)
         for f in glob.glob(os.path.join(work, "*")):
             os.remove(f)
         os.rmdir(work)

@@ -26,8 +26,10 @@ Tools:
   llama.cpp           llama-cpp-python Llama(logits_all=True, n_ctx=2048, n_batch=512,
                       n_threads=--threads) evaluating the same ids (reset + eval per pass); NLL
                       from its f32 logits in float64; all --n pairs unless --llama-limit.
-  gleaner             `gleaner score ifd IN.json -o OUT.jsonl --template none --model GGUF` as a
-                      subprocess (RAYON_NUM_THREADS=--threads), all --n pairs.
+  gleaner             `gleaner score ifd IN.json -o OUT.jsonl --template none --model GGUF
+                      --precision P` as a subprocess (RAYON_NUM_THREADS=--threads), all --n pairs,
+                      once per P in --precisions (default f32,auto,bf16: exact f32; auto =
+                      three-term bf16 AMX tiles where the CPU has them; bf16 = the fast mode).
 Timing: seconds = model work only for the Python tools (tokenisation is done once up front and
 reported in tokenize_s, pro-rated to the tool's pairs); load_s = model load. For gleaner,
 total_s = process wall time, load_s = the "loaded ... in Xs" it logs, seconds = total - load
@@ -35,7 +37,7 @@ total_s = process wall time, load_s = the "loaded ... in Xs" it logs, seconds = 
 len(direct ids) + len(cond ids) (the same sequences for every tool; gleaner's count is taken
 from this script's tokenisation); tokens_per_s = tokens_forwarded / seconds; ratio_vs_reference
 = tokens_per_s / the hf-f32 row's tokens_per_s (> 1 = faster than the reference).
-Agreement (on the pairs both tools scored): Spearman rho of ifd_ppl vs gleaner, and
+Agreement (on the pairs both tools scored): Spearman rho of ifd_ppl vs gleaner's f32 ("exact") run, and
 max |delta loss_cond| / |delta loss_direct| vs hf-f32.
 
 Refuses to start when the 1-minute load average is above 1.5 unless --force (then the CSV notes
@@ -147,6 +149,9 @@ def main():
     ap.add_argument("--gleaner", default=os.path.join(ROOT, "target", "release", "gleaner"))
     ap.add_argument("--skip-ref", action="store_true")
     ap.add_argument("--skip-llama", action="store_true")
+    ap.add_argument("--precisions", default="f32,auto,bf16",
+                    help="comma-separated gleaner --precision runs (f32 = exact reference arithmetic, "
+                         "auto = three-term bf16 AMX where available, bf16 = fast mode)")
     ap.add_argument("--skip-gleaner", action="store_true")
     ap.add_argument("--no-check-tokens", action="store_true", help="skip the llama.cpp tokenizer cross-check")
     ap.add_argument("--pairs-out", help="also write per-pair losses of every tool (JSONL)")
@@ -289,30 +294,36 @@ def main():
             log("WARNING: skipping gleaner: " + gleaner_issue)
         else:
             work = tempfile.mkdtemp(prefix="gleaner-bench-ifd-")
-            inp, out = os.path.join(work, "in.json"), os.path.join(work, "ifd.jsonl")
+            inp = os.path.join(work, "in.json")
             json.dump(recs, open(inp, "w", encoding="utf-8"), ensure_ascii=False)
-            cmd = [args.gleaner, "score", "ifd", inp, "-o", out, "--template", "none", "--model", gguf]
-            t0 = time.perf_counter()
-            pr = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
-            total = time.perf_counter() - t0
-            if pr.returncode != 0:
-                sys.stderr.write(pr.stderr[-4000:])
-                sys.exit(f"gleaner score ifd failed ({pr.returncode}): {' '.join(cmd)}")
-            m = re.search(r"loaded .* in ([0-9.]+)s", pr.stderr)
-            load_s = float(m.group(1)) if m else 0.0
-            by = {}
-            for line in open(out, encoding="utf-8"):
-                if line.strip():
-                    o = json.loads(line)
-                    by[int(o["row_index"])] = o
-            g = lambda i, k: (float(by[i][k]) if by.get(i, {}).get(k) is not None else None)  # noqa: E731
-            res["gleaner"] = {"ld": [g(i, "loss_direct") for i in range(n)],
-                              "lc": [g(i, "loss_cond") for i in range(n)],
-                              "ppl": [g(i, "ifd_ppl") for i in range(n)]}
-            rec_row("gleaner", n, total - load_s, load_s, total,
-                    "gleaner score ifd --template none; seconds = process wall - logged load (read, "
-                    "tokenise, score, write)" + ("" if m else "; load line not found, load_s = 0"))
-            log(f"gleaner: {n} pairs, process {total:.1f}s (load {load_s:.1f}s)")
+            amx = "yes" if re.search(r"\bamx_bf16\b", open("/proc/cpuinfo").read()) else "no"
+            for prec in args.precisions.split(","):
+                out = os.path.join(work, f"ifd-{prec}.jsonl")
+                cmd = [args.gleaner, "score", "ifd", inp, "-o", out, "--template", "none", "--model", gguf,
+                       "--precision", prec]
+                t0 = time.perf_counter()
+                pr = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, NO_COLOR="1"))
+                total = time.perf_counter() - t0
+                if pr.returncode != 0:
+                    sys.stderr.write(pr.stderr[-4000:])
+                    sys.exit(f"gleaner score ifd failed ({pr.returncode}): {' '.join(cmd)}")
+                m = re.search(r"loaded .* in ([0-9.]+)s", pr.stderr)
+                load_s = float(m.group(1)) if m else 0.0
+                by = {}
+                for line in open(out, encoding="utf-8"):
+                    if line.strip():
+                        o = json.loads(line)
+                        by[int(o["row_index"])] = o
+                g = lambda i, k: (float(by[i][k]) if by.get(i, {}).get(k) is not None else None)  # noqa: E731
+                key = f"gleaner --precision {prec}"
+                res[key] = {"ld": [g(i, "loss_direct") for i in range(n)],
+                            "lc": [g(i, "loss_cond") for i in range(n)],
+                            "ppl": [g(i, "ifd_ppl") for i in range(n)]}
+                rec_row(key, n, total - load_s, load_s, total,
+                        f"gleaner score ifd --template none --precision {prec} (amx={amx}); seconds = "
+                        "process wall - logged load (read, tokenise, score, write)"
+                        + ("" if m else "; load line not found, load_s = 0"))
+                log(f"{key}: {n} pairs, process {total:.1f}s (load {load_s:.1f}s)")
             for f in os.listdir(work):
                 os.remove(os.path.join(work, f))
             os.rmdir(work)
@@ -326,16 +337,19 @@ def main():
         mm = res["hf-f32"]["meta"]
         ref_rate = mm["tokens"] / mm["seconds"]
     header = ["tool", "pairs", "tokens_forwarded", "seconds", "tokens_per_s", "ratio_vs_reference",
-              "load_s", "total_s", "threads", "spearman_ifd_ppl_vs_gleaner", "spearman_pairs",
+              "load_s", "total_s", "threads", "spearman_ifd_ppl_vs_exact", "spearman_pairs",
               "max_abs_dloss_cond_vs_hf", "max_abs_dloss_direct_vs_hf", "compared_pairs", "note"]
-    for t in ("hf-f32", "llama.cpp", "gleaner"):
+    # "exact": gleaner's f32 run (all --n pairs) when there is one, else the first gleaner run
+    gl = [t for t in res if t.startswith("gleaner")]
+    exact = "gleaner --precision f32" if "gleaner --precision f32" in res else (gl[0] if gl else None)
+    for t in ["hf-f32", "llama.cpp"] + gl:
         if t not in res:
             continue
         mm = res[t]["meta"]
         rate = mm["tokens"] / mm["seconds"] if mm["seconds"] > 0 else float("nan")
         rho, rn = ("", "")
-        if t != "gleaner" and "gleaner" in res:
-            rho, rn = spearman(res[t]["ppl"], res["gleaner"]["ppl"])
+        if exact and t != exact:
+            rho, rn = spearman(res[t]["ppl"], res[exact]["ppl"])
             rho = f"{rho:.6f}"
         dc = dd = cn = ""
         if t != "hf-f32" and "hf-f32" in res:
@@ -349,7 +363,7 @@ def main():
                      mm["note"] + f"; loaded={loaded}"])
         log(f"{t}: {mm['pairs']} pairs, {mm['tokens']} tokens, {mm['seconds']:.2f}s, {rate:.0f} tok/s"
             + (f", ratio {rate / ref_rate:.2f}" if ref_rate else "")
-            + (f", spearman vs gleaner {rho} on {rn}" if rho else "")
+            + (f", spearman vs {exact} {rho} on {rn}" if rho else "")
             + (f", max|dloss_cond| vs hf {dc} (direct {dd}) on {cn}" if dc else ""))
     if gleaner_issue:
         rows.append(["gleaner", "", "", "", "", "", "", "", args.threads, "", "", "", "", "",

@@ -231,7 +231,7 @@ impl Kernel {
 }
 
 /// `out[t] = exp(−√max(0, ni + nj[t] − 2·dots[t]) · inv_d)`, vectorised per CPU.
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn sims_line(ni: f64, nj: &[f64], dots: &[f32], inv_d: f64, out: &mut [f64]) {
     for ((o, &dot), &n2) in out.iter_mut().zip(dots).zip(nj) {
         let d2 = (ni + n2 - 2.0 * dot as f64).max(0.0);

@@ -96,6 +96,17 @@ impl BertEncoder {
         BertEncoder::from_tensors(cfg, &|name| st.require(&["", "bert.", "roberta.", "model."], name))
     }
 
+    /// Sets what *auto* precision means for every dense layer (see
+    /// [`gleaner_nn::set_precision`]); the default is three-term bf16 (f32-level results).
+    pub fn with_auto_precision(mut self, p: gleaner_nn::Precision) -> BertEncoder {
+        for l in &mut self.layers {
+            for lin in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {
+                *lin = std::mem::replace(lin, Linear::new(Vec::new(), None, 0, 0)).with_auto_precision(p);
+            }
+        }
+        self
+    }
+
     /// Builds the encoder from a tensor getter (names without prefix, e.g.
     /// `embeddings.word_embeddings.weight`). Used for safetensors and for PyTorch checkpoints.
     pub fn from_tensors(cfg: BertConfig, get: TensorGetter<'_>) -> Result<BertEncoder> {

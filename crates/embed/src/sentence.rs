@@ -47,7 +47,16 @@ fn tokenizer_with(path: &Path, max_len: usize) -> Result<Tokenizer> {
 impl SentenceEncoder {
     /// Loads a sentence-transformers directory (or a bare BERT directory with a tokenizer,
     /// which then gets mean pooling, no normalisation, and the config's position limit).
+    ///
+    /// Under the *auto* precision the encoder runs in one-term bf16 where AMX exists (measured
+    /// cosine to the f32 path >= 0.99997 on 600 real CaR texts; see bench/README.md).
     pub fn load(dir: &Path) -> Result<SentenceEncoder> {
+        SentenceEncoder::load_with(dir, gleaner_nn::Precision::Bf16)
+    }
+
+    /// [`SentenceEncoder::load`] with the precision that *auto* means for this encoder
+    /// (`F32` gives the reference arithmetic unless a precision is forced process-wide).
+    pub fn load_with(dir: &Path, auto: gleaner_nn::Precision) -> Result<SentenceEncoder> {
         let st_cfg = read_json(&dir.join("sentence_bert_config.json")).ok();
         let cfg = read_json(&dir.join("config.json"))?;
         let max_pos = cfg.get("max_position_embeddings").and_then(|v| v.as_u64()).unwrap_or(512) as usize;
@@ -70,7 +79,7 @@ impl SentenceEncoder {
         };
         let normalize = module_path("Normalize").is_some();
         let tokenizer = tokenizer_with(&dir.join("tokenizer.json"), max_len)?;
-        let encoder = BertEncoder::load(dir)?;
+        let encoder = BertEncoder::load(dir)?.with_auto_precision(auto);
         let weights = dir.join("model.safetensors");
         let identity = match std::fs::metadata(&weights) {
             Ok(m) => {

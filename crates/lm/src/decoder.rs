@@ -86,6 +86,7 @@ pub struct Decoder {
     pub cfg: DecoderConfig,
     embed: Vec<f32>,
     head: Option<Vec<f32>>,
+    head_packs: crate::score::HeadPacks,
     final_norm: Vec<f32>,
     layers: Vec<Layer>,
 }
@@ -213,7 +214,7 @@ impl Decoder {
         let final_norm = g.expect("output_norm.weight", &[hidden])?;
         let head =
             if g.has_tensor("output.weight") { Some(g.expect("output.weight", &[vocab, hidden])?) } else { None };
-        Ok(Decoder { cfg, embed, head, final_norm, layers: ls })
+        Ok(Decoder { head_packs: crate::score::HeadPacks::new(cfg.vocab), cfg, embed, head, final_norm, layers: ls })
     }
 
     /// Loads an HF safetensors directory of `model_type` llama, mistral, qwen2 or gemma3_text
@@ -393,7 +394,7 @@ impl Decoder {
             }
             None => None,
         };
-        Ok(Decoder { cfg, embed, head, final_norm, layers: ls })
+        Ok(Decoder { head_packs: crate::score::HeadPacks::new(cfg.vocab), cfg, embed, head, final_norm, layers: ls })
     }
 
     fn heads(&self, local: bool) -> Heads {
@@ -519,5 +520,9 @@ impl Backbone for Decoder {
 
     fn head(&self) -> &[f32] {
         self.head.as_deref().unwrap_or(&self.embed)
+    }
+
+    fn head_packs(&self) -> &crate::score::HeadPacks {
+        &self.head_packs
     }
 }

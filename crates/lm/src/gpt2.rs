@@ -55,6 +55,7 @@ pub struct Gpt2 {
     blocks: Vec<Block>,
     ln_f: (Vec<f32>, Vec<f32>),
     head: Option<Vec<f32>>,
+    head_packs: crate::score::HeadPacks,
 }
 
 impl Gpt2 {
@@ -146,7 +147,7 @@ impl Gpt2 {
             }
             _ => None,
         };
-        Ok(Gpt2 { cfg, wte, wpe, blocks, ln_f, head })
+        Ok(Gpt2 { head_packs: crate::score::HeadPacks::new(cfg.vocab), cfg, wte, wpe, blocks, ln_f, head })
     }
 }
 
@@ -213,5 +214,9 @@ impl Backbone for Gpt2 {
 
     fn head(&self) -> &[f32] {
         self.head.as_deref().unwrap_or(&self.wte)
+    }
+
+    fn head_packs(&self) -> &crate::score::HeadPacks {
+        &self.head_packs
     }
 }

@@ -123,7 +123,7 @@ fn for_chunks(x: &mut [f32], chunk: usize, par: bool, f: impl Fn(&mut [f32]) + S
 /// `y[rows × out] = x · Wᵀ + b`, on the calling thread only unless `par`.
 pub fn linear(l: &gleaner_nn::Linear, x: &[f32], rows: usize, y: &mut Vec<f32>, par: bool) {
     y.resize(rows * l.out, 0.0);
-    gleaner_nn::linear::matmul_t_par(x, rows, l.inp, &l.w, l.out, y, par);
+    l.matmul(x, rows, y, par);
     if let Some(b) = &l.b {
         for_chunks(y, l.out, par, |row| add_row(row, b));
     }

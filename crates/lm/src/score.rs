@@ -3,7 +3,7 @@
 
 use crate::kernels::{row_max, sum_exp};
 use gleaner_nn::Packed;
-use gleaner_nn::linear::matmul_t_par;
+use gleaner_nn::linear::matmul_t_packed;
 use rayon::prelude::*;
 
 /// What the driver needs from a model's forward.
@@ -22,6 +22,8 @@ pub(crate) trait Backbone: Send + Sync {
     fn final_norm(&self, x: &mut [f32], par: bool);
     /// The LM head, `vocab × hidden` (the embedding matrix when tied).
     fn head(&self) -> &[f32];
+    /// Lazily packed AMX copies of the head, one per vocabulary block.
+    fn head_packs(&self) -> &HeadPacks;
     /// Gemma-2 style final logit soft-capping (`cap · tanh(logit / cap)`), if any.
     fn softcap(&self) -> Option<f32> {
         None
@@ -124,6 +126,18 @@ const HEAD_ROWS: usize = 1024;
 /// Vocabulary rows per head task.
 const VOCAB_BLOCK: usize = 2048;
 
+/// AMX-packed copies of the LM head, one per [`VOCAB_BLOCK`] rows, made on first use when
+/// [`gleaner_nn::precision`] is a bf16 one (empty cells otherwise).
+#[derive(Debug, Default)]
+pub(crate) struct HeadPacks(Vec<std::sync::OnceLock<gleaner_nn::amx::PackedWeights>>);
+
+impl HeadPacks {
+    /// Empty cells for a vocabulary of `vocab` rows.
+    pub(crate) fn new(vocab: usize) -> HeadPacks {
+        HeadPacks((0..vocab.div_ceil(VOCAB_BLOCK)).map(|_| std::sync::OnceLock::new()).collect())
+    }
+}
+
 /// Partial log-softmax statistics of one vocabulary block.
 struct BlockStats {
     max: Vec<f32>,
@@ -153,10 +167,12 @@ fn score_rows(b: &dyn Backbone, x: &[f32], targets: &[(usize, u32, usize, usize)
         }
         b.final_norm(&mut h, par);
         let starts: Vec<usize> = (0..v).step_by(VOCAB_BLOCK).collect();
+        let prec = gleaner_nn::precision(gleaner_nn::Precision::Bf16x3);
         let block = |tile: &mut Vec<f32>, vs: usize| {
             let nb = VOCAB_BLOCK.min(v - vs);
             tile.resize(m * nb, 0.0);
-            matmul_t_par(&h, m, d, &head[vs * d..(vs + nb) * d], nb, tile, false);
+            let pack = &b.head_packs().0[vs / VOCAB_BLOCK];
+            matmul_t_packed(&h, m, d, &head[vs * d..(vs + nb) * d], nb, pack, tile, prec, false);
             if let Some(cap) = cap {
                 tile.iter_mut().for_each(|z| *z = cap * (*z / cap).tanh());
             }

@@ -12,14 +12,63 @@
 //!   grouped-query heads;
 //! - [`weights`]: safetensors loading (f32, f16, bf16) into `f32`.
 
+pub mod amx;
 pub mod attention;
 pub mod fastmath;
 pub mod linear;
 pub mod ops;
 pub mod weights;
 
+pub use amx::Precision;
 pub use attention::{AttentionShape, attention};
 pub use linear::{Linear, matmul_t};
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The user's choice of arithmetic: 0 auto, 1 f32, 2 bf16x3, 3 bf16, `u8::MAX` not set yet.
+static POLICY: AtomicU8 = AtomicU8::new(u8::MAX);
+
+/// Sets the process-wide arithmetic of dense layers: `None` is *auto* (each layer's own
+/// default, see [`Linear::with_auto_precision`]), `Some(p)` forces `p` everywhere. bf16
+/// precisions become [`Precision::F32`] where AMX is not [`amx::available`].
+pub fn set_precision(p: Option<Precision>) {
+    let code = match p {
+        None => 0,
+        Some(Precision::F32) => 1,
+        Some(Precision::Bf16x3) => 2,
+        Some(Precision::Bf16) => 3,
+    };
+    POLICY.store(code, Ordering::Relaxed);
+}
+
+/// Parses a precision name: `auto` (→ `None`), `f32`, `bf16x3`, `bf16`.
+pub fn parse_precision(s: &str) -> Option<Option<Precision>> {
+    match s {
+        "auto" => Some(None),
+        "f32" => Some(Some(Precision::F32)),
+        "bf16x3" => Some(Some(Precision::Bf16x3)),
+        "bf16" => Some(Some(Precision::Bf16)),
+        _ => None,
+    }
+}
+
+/// The precision a layer whose auto default is `auto` runs in now: the forced precision if
+/// one was set ([`set_precision`], else the `GLEANER_PRECISION` variable), else `auto`;
+/// always [`Precision::F32`] without AMX.
+pub fn precision(auto: Precision) -> Precision {
+    let p = match POLICY.load(Ordering::Relaxed) {
+        0 => auto,
+        1 => Precision::F32,
+        2 => Precision::Bf16x3,
+        3 => Precision::Bf16,
+        _ => {
+            let v = std::env::var("GLEANER_PRECISION").unwrap_or_default();
+            set_precision(parse_precision(&v).unwrap_or(None));
+            return precision(auto);
+        }
+    };
+    if p != Precision::F32 && !amx::available() { Precision::F32 } else { p }
+}
 
 /// Offsets of packed sequences: sequence `i` occupies rows `offsets[i]..offsets[i + 1]`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,6 @@
-//! Dense layers over the `gemm` crate.
+//! Dense layers over the `gemm` crate, or AMX bf16 tiles ([`crate::amx`]).
+
+use crate::amx::{PackedWeights, Precision};
 
 /// `out[m×n] = x[m×k] · w[n×k]ᵀ` (PyTorch weight layout), multi-threaded.
 pub fn matmul_t(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mut [f32]) {
@@ -41,6 +43,31 @@ pub fn matmul_t_par(x: &[f32], m: usize, k: usize, w: &[f32], n: usize, out: &mu
             par,
         );
     }
+}
+
+/// `out = x · wᵀ` in precision `prec`, packing `w` into `packed` on first AMX use. Falls back
+/// to f32 when `prec` is f32, AMX is missing, or the product is too small to gain.
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_t_packed(
+    x: &[f32],
+    m: usize,
+    k: usize,
+    w: &[f32],
+    n: usize,
+    packed: &std::sync::OnceLock<PackedWeights>,
+    out: &mut [f32],
+    prec: Precision,
+    parallel: bool,
+) {
+    // below ~8 rows the tile unit idles on padding; the f32 path is as fast
+    if prec == Precision::F32 || m < 8 || !crate::amx::available() {
+        return matmul_t_par(x, m, k, w, n, out, parallel);
+    }
+    let pw = packed.get_or_init(|| PackedWeights::new(w, n, k, prec == Precision::Bf16x3));
+    if prec == Precision::Bf16x3 && !pw.has_lo() {
+        return matmul_t_par(x, m, k, w, n, out, parallel);
+    }
+    crate::amx::matmul_t(x, m, pw, out, prec, parallel);
 }
 
 /// General strided product `dst = alpha·dst + beta·(a · b)` for attention blocks.
@@ -93,6 +120,11 @@ pub fn matmul_strided(
 }
 
 /// A dense layer `y = x · Wᵀ + b` with `W` of shape `out × in`.
+///
+/// The product runs in [`crate::precision`] of the layer's auto default (three-term bf16,
+/// i.e. f32-level results, unless [`Linear::with_auto_precision`] says otherwise): f32 on the
+/// `gemm` crate, or AMX bf16 tiles, whose packed copy of `W` is made on first use (so `w` must
+/// not change after the first forward).
 #[derive(Debug, Clone)]
 pub struct Linear {
     /// Weights, `out × in`, row-major.
@@ -103,6 +135,8 @@ pub struct Linear {
     pub inp: usize,
     /// Output features.
     pub out: usize,
+    packed: std::sync::OnceLock<PackedWeights>,
+    auto: Precision,
 }
 
 impl Linear {
@@ -112,7 +146,13 @@ impl Linear {
         if let Some(b) = &b {
             assert_eq!(b.len(), out, "linear bias shape");
         }
-        Linear { w, b, inp, out }
+        Linear { w, b, inp, out, packed: std::sync::OnceLock::new(), auto: Precision::Bf16x3 }
+    }
+
+    /// Sets what *auto* precision means for this layer (see [`crate::set_precision`]).
+    pub fn with_auto_precision(mut self, p: Precision) -> Linear {
+        self.auto = p;
+        self
     }
 
     /// Stacks layers with the same input size along the output dimension (fused QKV).
@@ -125,16 +165,27 @@ impl Linear {
         } else {
             None
         };
-        Linear::new(w, b, out, inp)
+        Linear::new(w, b, out, inp).with_auto_precision(parts[0].auto)
     }
 
     /// `y[m × out] = x[m × in] · Wᵀ + b`.
     pub fn forward(&self, x: &[f32], m: usize, y: &mut Vec<f32>) {
+        self.forward_par(x, m, y, true);
+    }
+
+    /// [`Linear::forward`] with the choice of threading (`false` inside a parallel loop).
+    pub fn forward_par(&self, x: &[f32], m: usize, y: &mut Vec<f32>, parallel: bool) {
         y.resize(m * self.out, 0.0);
-        matmul_t(x, m, self.inp, &self.w, self.out, y);
+        self.matmul(x, m, y, parallel);
         if let Some(b) = &self.b {
             crate::ops::add_bias(y, b);
         }
+    }
+
+    /// `y[m × out] = x[m × in] · Wᵀ` (no bias) in the current [`crate::precision`].
+    pub fn matmul(&self, x: &[f32], m: usize, y: &mut [f32], parallel: bool) {
+        let prec = crate::precision(self.auto);
+        matmul_t_packed(x, m, self.inp, &self.w, self.out, &self.packed, y, prec, parallel);
     }
 }
 

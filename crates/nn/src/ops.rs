@@ -61,7 +61,7 @@ pub fn add_bias(y: &mut [f32], bias: &[f32]) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn add_assign(a: &mut [f32], b: &[f32]) {
     for (x, y) in a.iter_mut().zip(b) {
         *x += *y;
@@ -78,7 +78,7 @@ pub fn add_inplace(a: &mut [f32], b: &[f32]) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn layer_norm_row(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
     let n = x.len() as f32;
     let mean = sum8(x) / n;
@@ -100,7 +100,7 @@ pub fn layer_norm(x: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     }
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn rms_norm_row(x: &[f32], g: &[f32], eps: f32, out: &mut [f32], add_one: bool) {
     let n = x.len() as f32;
     let ms = sq_dev8(x, 0.0) / n;
@@ -128,7 +128,7 @@ pub fn rms_norm(x: &[f32], gamma: &[f32], eps: f32, out: &mut [f32], add_one: bo
     }
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn gelu_chunk(x: &mut [f32]) {
     const S: f32 = std::f32::consts::FRAC_1_SQRT_2;
     for v in x.iter_mut() {
@@ -141,7 +141,7 @@ pub fn gelu(x: &mut [f32]) {
     x.par_chunks_mut(4096).for_each(gelu_chunk);
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn gelu_tanh_chunk(x: &mut [f32]) {
     const C: f32 = 0.797_884_6; // sqrt(2/pi)
     for v in x.iter_mut() {
@@ -157,7 +157,7 @@ pub fn gelu_tanh(x: &mut [f32]) {
     x.par_chunks_mut(4096).for_each(gelu_tanh_chunk);
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn gated_chunk(gate: &[f32], up: &[f32], out: &mut [f32], tanh_gelu: bool) {
     if tanh_gelu {
         const C: f32 = 0.797_884_6;
@@ -182,7 +182,7 @@ pub fn gated(gate_up: &[f32], d: usize, out: &mut [f32], tanh_gelu: bool) {
     });
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn softmax_row(x: &mut [f32]) {
     let m = max8(x);
     for v in x.iter_mut() {
@@ -199,7 +199,7 @@ pub fn softmax(x: &mut [f32]) {
     softmax_row(x);
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn logsumexp_row(x: &[f32]) -> f32 {
     let m = max8(x);
     let mut acc = [0.0f32; 8];
@@ -219,7 +219,7 @@ pub fn logsumexp(x: &[f32]) -> f32 {
     logsumexp_row(x)
 }
 
-#[multiversion(targets("x86_64+avx2+fma", "x86_64+avx512f+avx512bw+avx512vl"))]
+#[multiversion(targets("x86_64+avx512f+avx512bw+avx512vl", "x86_64+avx2+fma"))]
 fn scale_chunk(x: &mut [f32], s: f32) {
     for v in x.iter_mut() {
         *v *= s;

@@ -84,7 +84,8 @@ impl Scorer {
     /// from `~/.cache/gleaner/models`).
     pub fn load(model: Model) -> Result<Scorer> {
         let path = gleaner_models::resolve(&model.embedder.name)?;
-        let enc = SentenceEncoder::load(path.path())?;
+        // f32 features under `--precision auto`: the arithmetic the models are trained with
+        let enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::F32)?;
         Scorer::new(model, Box::new(enc))
     }
 

@@ -17,6 +17,14 @@ use gleaner_read::{Dataset, Format, OnError, ReadOptions};
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<()> {
+    let forced = gleaner_nn::parse_precision(&cli.precision).expect("clap checked the value");
+    gleaner_nn::set_precision(forced);
+    if forced.is_some_and(|p| p != gleaner_nn::Precision::F32) && !gleaner_nn::amx::available() {
+        crate::log::warn(format!(
+            "--precision {}: this CPU (or kernel) has no AMX bf16 tiles; using f32",
+            cli.precision
+        ));
+    }
     match cli.command {
         Command::Convert(a) => convert::run(a),
         Command::Stats(a) => stats::run(a),

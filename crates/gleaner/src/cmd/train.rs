@@ -20,7 +20,8 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
         .split(',')
         .map(|v| View::parse(v.trim()).ok_or_else(|| anyhow!("unknown view `{v}` (expected response, prompt or car)")))
         .collect::<Result<Vec<_>>>()?;
-    let enc = super::embed::load_embedder(&a.embedder, a.batch_tokens)?;
+    // f32 features under `--precision auto`, as the shipped default was trained (reproducible)
+    let enc = super::embed::load_embedder_with(&a.embedder, a.batch_tokens, gleaner_nn::Precision::F32)?;
     let opts = TrainOptions {
         views,
         lambdas: a.lambda.clone(),
