@@ -28,8 +28,9 @@ Tools:
                       from its f32 logits in float64; all --n pairs unless --llama-limit.
   gleaner             `gleaner score ifd IN.json -o OUT.jsonl --template none --model GGUF
                       --precision P` as a subprocess (RAYON_NUM_THREADS=--threads), all --n pairs,
-                      once per P in --precisions (default f32,auto,bf16: exact f32; auto =
-                      three-term bf16 AMX tiles where the CPU has them; bf16 = the fast mode).
+                      once per P in --precisions (default f32,bf16x3,bf16: exact f32, which
+                      is also what `auto` means for LMs; bf16x3 = three-term bf16 AMX tiles
+                      where the CPU has them; bf16 = the fast mode).
 Timing: seconds = model work only for the Python tools (tokenisation is done once up front and
 reported in tokenize_s, pro-rated to the tool's pairs); load_s = model load. For gleaner,
 total_s = process wall time, load_s = the "loaded ... in Xs" it logs, seconds = total - load
@@ -149,9 +150,9 @@ def main():
     ap.add_argument("--gleaner", default=os.path.join(ROOT, "target", "release", "gleaner"))
     ap.add_argument("--skip-ref", action="store_true")
     ap.add_argument("--skip-llama", action="store_true")
-    ap.add_argument("--precisions", default="f32,auto,bf16",
-                    help="comma-separated gleaner --precision runs (f32 = exact reference arithmetic, "
-                         "auto = three-term bf16 AMX where available, bf16 = fast mode)")
+    ap.add_argument("--precisions", default="f32,bf16x3,bf16",
+                    help="comma-separated gleaner --precision runs (f32 = exact reference arithmetic, the default; "
+                         "bf16x3 = three-term bf16 AMX tiles where available, bf16 = fast mode)")
     ap.add_argument("--skip-gleaner", action="store_true")
     ap.add_argument("--no-check-tokens", action="store_true", help="skip the llama.cpp tokenizer cross-check")
     ap.add_argument("--pairs-out", help="also write per-pair losses of every tool (JSONL)")

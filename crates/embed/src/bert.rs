@@ -97,7 +97,7 @@ impl BertEncoder {
     }
 
     /// Sets what *auto* precision means for every dense layer (see
-    /// [`gleaner_nn::set_precision`]); the default is three-term bf16 (f32-level results).
+    /// [`gleaner_nn::set_precision`]); the default is f32.
     pub fn with_auto_precision(mut self, p: gleaner_nn::Precision) -> BertEncoder {
         for l in &mut self.layers {
             for lin in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {

@@ -12,12 +12,12 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
-    /// Arithmetic of the dense layers. `auto`: bf16 AMX tiles where the CPU has them, one-term
-    /// for the MiniLM sentence encoder (embeddings and the quality scorer's features; cosine to
-    /// f32 >= 0.9999) and three-term (f32-level, within 1e-4 nat) for LM scoring and IQS;
-    /// `f32`: the reference path everywhere; `bf16x3`;
-    /// `bf16`: the fast mode everywhere (IFD ranks agree with f32 to Spearman >= 0.999 on real
-    /// pairs). Without AMX everything runs in f32.
+    /// Arithmetic of the dense layers. `auto`: one-term bf16 AMX tiles for the MiniLM sentence
+    /// encoder where the CPU has them (cosine to f32 >= 0.9999), f32 elsewhere (LM scoring, the
+    /// quality scorer, IQS); `f32`: the reference path everywhere; `bf16x3`: three-term bf16
+    /// (near-f32: mean losses within 1e-4 nat, per-token within ~4e-4); `bf16`: the fast mode
+    /// everywhere (IFD ranks agree with f32 to Spearman >= 0.99 on real pairs). Without AMX
+    /// everything runs in f32.
     #[arg(long, global = true, default_value = "auto", env = "GLEANER_PRECISION",
           value_parser = ["auto", "f32", "bf16x3", "bf16"])]
     pub precision: String,

@@ -167,7 +167,7 @@ fn score_rows(b: &dyn Backbone, x: &[f32], targets: &[(usize, u32, usize, usize)
         }
         b.final_norm(&mut h, par);
         let starts: Vec<usize> = (0..v).step_by(VOCAB_BLOCK).collect();
-        let prec = gleaner_nn::precision(gleaner_nn::Precision::Bf16x3);
+        let prec = gleaner_nn::precision(gleaner_nn::Precision::F32);
         let block = |tile: &mut Vec<f32>, vs: usize| {
             let nb = VOCAB_BLOCK.min(v - vs);
             tile.resize(m * nb, 0.0);

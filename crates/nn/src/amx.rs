@@ -191,6 +191,7 @@ fn reuse(v: &mut Vec<u16>, len: usize) {
     v.truncate(len);
 }
 
+#[allow(clippy::too_many_arguments)]
 fn pack_rows(
     rows: &mut PackedRows,
     x: &[f32],

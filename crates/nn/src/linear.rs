@@ -121,9 +121,8 @@ pub fn matmul_strided(
 
 /// A dense layer `y = x · Wᵀ + b` with `W` of shape `out × in`.
 ///
-/// The product runs in [`crate::precision`] of the layer's auto default (three-term bf16,
-/// i.e. f32-level results, unless [`Linear::with_auto_precision`] says otherwise): f32 on the
-/// `gemm` crate, or AMX bf16 tiles, whose packed copy of `W` is made on first use (so `w` must
+/// The product runs in [`crate::precision`] of the layer's auto default (f32 unless
+/// [`Linear::with_auto_precision`] says otherwise): f32 on the `gemm` crate, or AMX bf16 tiles, whose packed copy of `W` is made on first use (so `w` must
 /// not change after the first forward).
 #[derive(Debug, Clone)]
 pub struct Linear {
@@ -146,7 +145,7 @@ impl Linear {
         if let Some(b) = &b {
             assert_eq!(b.len(), out, "linear bias shape");
         }
-        Linear { w, b, inp, out, packed: std::sync::OnceLock::new(), auto: Precision::Bf16x3 }
+        Linear { w, b, inp, out, packed: std::sync::OnceLock::new(), auto: Precision::F32 }
     }
 
     /// Sets what *auto* precision means for this layer (see [`crate::set_precision`]).

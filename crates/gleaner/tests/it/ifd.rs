@@ -105,6 +105,90 @@ fn chatml_template_matches_transformers_and_llama_cpp() {
     check_template(&pairs, "chatml", &["--max-length", "1024"]);
 }
 
+#[test]
+fn near_exact_bf16x3_matches_transformers_mean_losses() {
+    // `--precision bf16x3` (three-term bf16 tiles; f32 where the CPU has no AMX) keeps every
+    // mean loss within the same 2e-4 nats of transformers f32 as the default f32 path.
+    let g = golden_pairs();
+    let pairs: Vec<&Value> = g.iter().step_by(4).collect();
+    check_template(&pairs, "none", &["--precision", "bf16x3"]);
+}
+
+/// Average ranks (ties share their mean rank).
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        for &k in &idx[i..=j] {
+            r[k] = (i + j) as f64 / 2.0;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
+    cov / (va * vb).sqrt()
+}
+
+#[test]
+fn fast_mode_ranks_pairs_like_transformers_f32() {
+    // `--precision bf16` (one-term bf16 tiles; f32 where the CPU has no AMX): the bar
+    // for a fast mode is Spearman >= 0.99 of IFD against exact scoring on the same pairs; each
+    // mean loss must stay within llama.cpp's bound (0.1 nat, see the module docs).
+    let g = golden_pairs();
+    let pairs: Vec<&Value> = g.iter().collect();
+    let dir = tmp();
+    let input = dir.path().join("pairs.json");
+    write_alpaca(&pairs, &input);
+    let out = dir.path().join("scores.jsonl");
+    ok(&[
+        "score",
+        "ifd",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "--template",
+        "none",
+        "--precision",
+        "bf16",
+    ]);
+    let rows = read_jsonl(&out);
+    let (mut ours, mut theirs, mut worst) = (Vec::new(), Vec::new(), 0f64);
+    for (row, gp) in rows.iter().zip(&pairs) {
+        let t = &gp["templates"]["none"];
+        for (col, pass) in [("loss_cond", "cond"), ("loss_direct", "direct")] {
+            let d = (f(&row[col]) - f(&t[pass]["loss_f32"])).abs();
+            assert!(d <= 0.1, "{col}: |Δ| {d} vs transformers f32");
+            worst = worst.max(d);
+        }
+        let (a, b) = (f(&row["ifd_ppl"]), f(&t["ifd_ppl_f32"]));
+        if a.is_finite() && b.is_finite() {
+            ours.push(a);
+            theirs.push(b);
+        }
+    }
+    assert!(ours.len() >= 100, "{} comparable pairs", ours.len());
+    let rho = spearman(&ours, &theirs);
+    eprintln!(
+        "fast mode: {} pairs, Spearman of ifd_ppl vs transformers f32 {rho:.5}, max |Δ loss| {worst:.4}",
+        ours.len()
+    );
+    assert!(rho >= 0.99, "Spearman {rho}");
+}
+
 fn sample() -> PathBuf {
     crate::util::data("sample/alpaca_en_demo.json")
 }
