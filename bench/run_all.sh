@@ -6,7 +6,7 @@
 #
 # Writes bench/results/{embed,ifd,cluster}.csv and bench/results/machine.txt (see bench/README.md).
 # Sizes (environment): EMBED_N (2000), IFD_N (1000), IFD_REF_LIMIT (empty = all IFD_N pairs),
-# CLUSTER_ROWS (50000), THREADS (nproc). --quick = smoke sizes (10 texts, 6 pairs with the
+# IFD_LLAMA_LIMIT (empty = all), CLUSTER_ROWS (50000), THREADS (nproc). --quick = smoke sizes (10 texts, 6 pairs with the
 # reference on 3, 3000 rows) to check that everything runs; its numbers mean nothing.
 # Before each step it waits (up to LOAD_WAIT seconds, default 300) for the 1-minute load average
 # to fall to LOAD_MAX (1.5); if it does not, it stops, unless --force (then the results say
@@ -104,6 +104,7 @@ if [ "$DO_IFD" = 1 ]; then
   log "ifd: $IFD_N pairs (reference on ${IFD_REF_LIMIT:-all})"
   REF=()
   [ -n "$IFD_REF_LIMIT" ] && REF=(--ref-limit "$IFD_REF_LIMIT")
+  [ -n "${IFD_LLAMA_LIMIT:-}" ] && REF+=(--llama-limit "$IFD_LLAMA_LIMIT")
   "$PY" bench/ifd/bench_ifd.py --n "$IFD_N" "${REF[@]}" --threads "$THREADS" --gleaner "$GLEANER" \
     --out "$RES/ifd.csv" --machine "$M" --pairs-out "$RES/ifd_pairs.jsonl" "${FORCE[@]}"
 fi

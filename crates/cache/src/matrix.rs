@@ -1,6 +1,6 @@
 //! Embedding matrices as Parquet: `row_id`, `row_index`, `embedding: FixedSizeList<f32>`.
 
-use crate::table::{other, side, write_batch};
+use crate::table::{other, side, write_batches};
 use arrow::array::{Array, ArrayRef, FixedSizeListArray, Float32Array, UInt64Array};
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
@@ -69,21 +69,26 @@ impl Matrix {
     /// Writes the matrix as Parquet.
     pub fn write(&self, path: &Path) -> Result<()> {
         let item = Arc::new(Field::new("item", DataType::Float32, false));
-        let values = Float32Array::from(self.data.clone());
-        let list = FixedSizeListArray::try_new(item.clone(), self.dim as i32, Arc::new(values), None)
-            .map_err(|e| other(path, &e))?;
         let schema = Arc::new(Schema::new(vec![
             Field::new("row_id", DataType::UInt64, false),
             Field::new("row_index", DataType::UInt64, false),
-            Field::new("embedding", DataType::FixedSizeList(item, self.dim as i32), false),
+            Field::new("embedding", DataType::FixedSizeList(item.clone(), self.dim as i32), false),
         ]));
-        let arrays: Vec<ArrayRef> = vec![
-            Arc::new(UInt64Array::from(self.row_id.clone())),
-            Arc::new(UInt64Array::from(self.row_index.clone())),
-            Arc::new(list),
-        ];
-        let batch = RecordBatch::try_new(schema.clone(), arrays).map_err(|e| other(path, &e))?;
-        write_batch(path, schema, &batch)
+        // One row group at a time: only a chunk of the matrix is ever copied into Arrow arrays.
+        let rows = self.row_id.len();
+        let mut chunks = (0..rows.max(1)).step_by(crate::table::ROW_GROUP).map(|start| {
+            let end = (start + crate::table::ROW_GROUP).min(rows);
+            let values = Float32Array::from(self.data[start * self.dim..end * self.dim].to_vec());
+            let list = FixedSizeListArray::try_new(item.clone(), self.dim as i32, Arc::new(values), None)
+                .map_err(|e| other(path, &e))?;
+            let arrays: Vec<ArrayRef> = vec![
+                Arc::new(UInt64Array::from(self.row_id[start..end].to_vec())),
+                Arc::new(UInt64Array::from(self.row_index[start..end].to_vec())),
+                Arc::new(list),
+            ];
+            RecordBatch::try_new(schema.clone(), arrays).map_err(|e| other(path, &e))
+        });
+        write_batches(path, schema.clone(), &mut chunks)
     }
 
     /// Reads a matrix written by [`Matrix::write`].

@@ -332,7 +332,21 @@ fn from_batch(batch: &RecordBatch, path: &Path) -> Result<SideTable> {
     Ok(t)
 }
 
+/// Rows per Parquet row group: the writer holds one row group in memory before flushing it,
+/// so this bounds the extra memory of writing a large side file (16,384 rows of a 384-d f32
+/// embedding are 24 MiB).
+pub(crate) const ROW_GROUP: usize = 16_384;
+
 pub(crate) fn write_batch(path: &Path, schema: Arc<Schema>, batch: &RecordBatch) -> Result<()> {
+    write_batches(path, schema, &mut std::iter::once(Ok(batch.clone())))
+}
+
+/// Writes record batches one after another (each may be dropped once written).
+pub(crate) fn write_batches(
+    path: &Path,
+    schema: Arc<Schema>,
+    batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
+) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -342,9 +356,12 @@ pub(crate) fn write_batch(path: &Path, schema: Arc<Schema>, batch: &RecordBatch)
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .set_created_by("gleaner".into())
+        .set_max_row_group_row_count(Some(ROW_GROUP))
         .build();
     let mut w = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| other(path, &e))?;
-    w.write(batch).map_err(|e| other(path, &e))?;
+    for batch in batches {
+        w.write(&batch?).map_err(|e| other(path, &e))?;
+    }
     w.close().map_err(|e| other(path, &e))?;
     std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
 }

@@ -99,10 +99,19 @@ impl SentenceEncoder {
     }
 
     /// Token ids of each text (truncated, with special tokens).
+    ///
+    /// Works in chunks of 4,096 texts and keeps only the ids: a full `Encoding` (tokens,
+    /// offsets, masks) of every text at once would cost several times the embedding matrix.
     pub fn tokenize(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
-        let enc =
-            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Other(format!("tokenizer: {e}")))?;
-        Ok(enc.into_iter().map(|e| e.get_ids().to_vec()).collect())
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(4096) {
+            let enc = self
+                .tokenizer
+                .encode_batch(chunk.to_vec(), true)
+                .map_err(|e| Error::Other(format!("tokenizer: {e}")))?;
+            out.extend(enc.into_iter().map(|e| e.get_ids().to_vec()));
+        }
+        Ok(out)
     }
 
     /// Encodes pre-tokenised texts into pooled vectors (input order).
