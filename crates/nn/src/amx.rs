@@ -363,8 +363,6 @@ unsafe fn strips(
     let kblocks = w.kp / TILE_K;
     let s64 = 64usize; // bytes per row of every packed tile
     let mut c = [0f32; 4 * TILE_M * TILE_N];
-    let c_stride = TILE_N * 4;
-    let out_stride = n * 4;
     // SAFETY (whole function): every tile load reads one packed 1 KiB tile inside the packed
     // buffers (m-tiles < mp / 16, k-blocks < kblocks, B tiles of this pair); stores go to the
     // local `c`, or straight to `out` for blocks that lie entirely inside it.
@@ -420,50 +418,43 @@ unsafe fn strips(
                         );
                     }
                 }
-                let j0 = 2 * p * TILE_N;
+                let j0 = 2 * p * TILE_N; // < n, and i0 < m: blocks exist only where output does
                 if i0 + 2 * TILE_M <= m && j0 + 2 * TILE_N <= n {
-                    let o = out.0.add(i0 * n + j0);
-                    asm!(
-                        "tilestored [{c0} + {s}*1], tmm0",
-                        "tilestored [{c1} + {s}*1], tmm1",
-                        "tilestored [{c2} + {s}*1], tmm2",
-                        "tilestored [{c3} + {s}*1], tmm3",
-                        c0 = in(reg) o, c1 = in(reg) o.add(TILE_N),
-                        c2 = in(reg) o.add(TILE_M * n), c3 = in(reg) o.add(TILE_M * n + TILE_N),
-                        s = in(reg) out_stride,
-                        options(nostack)
-                    );
+                    store_block(out.0.add(i0 * n + j0), n);
                     continue;
                 }
-                let cp = c.as_mut_ptr();
-                asm!(
-                    "tilestored [{c0} + {s}*1], tmm0",
-                    "tilestored [{c1} + {s}*1], tmm1",
-                    "tilestored [{c2} + {s}*1], tmm2",
-                    "tilestored [{c3} + {s}*1], tmm3",
-                    c0 = in(reg) cp, c1 = in(reg) cp.add(TILE_M * TILE_N),
-                    c2 = in(reg) cp.add(2 * TILE_M * TILE_N), c3 = in(reg) cp.add(3 * TILE_M * TILE_N),
-                    s = in(reg) c_stride,
-                    options(nostack)
-                );
-                // scatter the partial 32×32 block into out
-                for (t, (di, dj)) in [(0, 0), (0, TILE_N), (TILE_M, 0), (TILE_M, TILE_N)].into_iter().enumerate() {
-                    if j0 + dj >= n {
-                        continue;
-                    }
-                    let cols = (n - j0 - dj).min(TILE_N);
-                    for r in 0..TILE_M {
-                        let i = i0 + di + r;
-                        if i >= m {
-                            break;
-                        }
-                        let src = c.as_ptr().add(t * TILE_M * TILE_N + r * TILE_N);
-                        std::ptr::copy_nonoverlapping(src, out.0.add(i * n + j0 + dj), cols);
-                    }
+                // a block on the edge: through the local 32×32 buffer, then its valid part
+                store_block(c.as_mut_ptr(), 2 * TILE_N);
+                let cols = (n - j0).min(2 * TILE_N);
+                for r in 0..(m - i0).min(2 * TILE_M) {
+                    let src = c.as_ptr().add(r * 2 * TILE_N);
+                    std::ptr::copy_nonoverlapping(src, out.0.add((i0 + r) * n + j0), cols);
                 }
             }
         }
         asm!("tilerelease", options(nostack, nomem));
+    }
+}
+
+/// Stores the four accumulator tiles as one 32×32 block at `base`, rows `ld` floats apart.
+///
+/// # Safety
+/// AMX tiles must be configured, and `base` must address 32 rows of 32 writable f32.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+unsafe fn store_block(base: *mut f32, ld: usize) {
+    // SAFETY: the caller guarantees the 32 × 32 destination.
+    unsafe {
+        std::arch::asm!(
+            "tilestored [{c0} + {s}*1], tmm0",
+            "tilestored [{c1} + {s}*1], tmm1",
+            "tilestored [{c2} + {s}*1], tmm2",
+            "tilestored [{c3} + {s}*1], tmm3",
+            c0 = in(reg) base, c1 = in(reg) base.add(TILE_N),
+            c2 = in(reg) base.add(TILE_M * ld), c3 = in(reg) base.add(TILE_M * ld + TILE_N),
+            s = in(reg) ld * 4,
+            options(nostack)
+        );
     }
 }
 
