@@ -11,6 +11,38 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
+/// Average ranks, 0-based (ties share their mean rank).
+fn ranks(v: &[f64]) -> Vec<f64> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
+    let mut r = vec![0.0; v.len()];
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
+            j += 1;
+        }
+        for &k in &idx[i..=j] {
+            r[k] = (i + j) as f64 / 2.0;
+        }
+        i = j + 1;
+    }
+    r
+}
+
+/// Spearman's rank correlation of two equally long samples (Pearson's r of their average
+/// ranks; NaN when either is constant).
+pub fn spearman(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "spearman: samples of different lengths");
+    let (ra, rb) = (ranks(a), ranks(b));
+    let n = a.len() as f64;
+    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
+    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
+    let va: f64 = ra.iter().map(|x| (x - ma) * (x - ma)).sum();
+    let vb: f64 = rb.iter().map(|y| (y - mb) * (y - mb)).sum();
+    cov / (va * vb).sqrt()
+}
+
 /// Summary of a set of numbers (NaN values are counted apart and left out).
 #[derive(Debug, Clone, Default, Serialize, PartialEq)]
 pub struct Distribution {
@@ -229,6 +261,14 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spearman_matches_scipy() {
+        // scipy.stats.spearmanr([1, 2, 2, 5, 9], [3, 1, 4, 4, 10]).statistic = 0.7631578947368421 (scipy 1.x)
+        let r = spearman(&[1.0, 2.0, 2.0, 5.0, 9.0], &[3.0, 1.0, 4.0, 4.0, 10.0]);
+        assert!((r - 0.763_157_894_736_842_1).abs() < 1e-12, "{r}");
+        assert_eq!(spearman(&[1.0, 2.0, 3.0], &[30.0, 20.0, 10.0]), -1.0);
+    }
 
     #[test]
     fn percentiles_match_numpy() {

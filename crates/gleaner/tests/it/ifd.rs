@@ -114,35 +114,6 @@ fn near_exact_bf16x3_matches_transformers_mean_losses() {
     check_template(&pairs, "none", &["--precision", "bf16x3"]);
 }
 
-/// Average ranks (ties share their mean rank).
-fn ranks(v: &[f64]) -> Vec<f64> {
-    let mut idx: Vec<usize> = (0..v.len()).collect();
-    idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
-    let mut r = vec![0.0; v.len()];
-    let mut i = 0;
-    while i < idx.len() {
-        let mut j = i;
-        while j + 1 < idx.len() && v[idx[j + 1]] == v[idx[i]] {
-            j += 1;
-        }
-        for &k in &idx[i..=j] {
-            r[k] = (i + j) as f64 / 2.0;
-        }
-        i = j + 1;
-    }
-    r
-}
-
-fn spearman(a: &[f64], b: &[f64]) -> f64 {
-    let (ra, rb) = (ranks(a), ranks(b));
-    let n = a.len() as f64;
-    let (ma, mb) = (ra.iter().sum::<f64>() / n, rb.iter().sum::<f64>() / n);
-    let cov: f64 = ra.iter().zip(&rb).map(|(x, y)| (x - ma) * (y - mb)).sum();
-    let va: f64 = ra.iter().map(|x| (x - ma).powi(2)).sum();
-    let vb: f64 = rb.iter().map(|y| (y - mb).powi(2)).sum();
-    cov / (va * vb).sqrt()
-}
-
 #[test]
 fn fast_mode_ranks_pairs_like_transformers_f32() {
     // `--precision bf16` (one-term bf16 tiles; f32 where the CPU has no AMX): the bar
@@ -181,7 +152,7 @@ fn fast_mode_ranks_pairs_like_transformers_f32() {
         }
     }
     assert!(ours.len() >= 100, "{} comparable pairs", ours.len());
-    let rho = spearman(&ours, &theirs);
+    let rho = gleaner_report::spearman(&ours, &theirs);
     eprintln!(
         "fast mode: {} pairs, Spearman of ifd_ppl vs transformers f32 {rho:.5}, max |Δ loss| {worst:.4}",
         ours.len()
