@@ -45,7 +45,18 @@ impl Matrix {
         &self.data[i * self.dim..(i + 1) * self.dim]
     }
 
-    /// Rows reordered to match `ids`; errors when some are missing.
+    /// True when the rows are exactly `ids`, in order.
+    pub fn is_aligned(&self, ids: &[RowId]) -> bool {
+        self.row_id.len() == ids.len() && self.row_id.iter().zip(ids).all(|(&a, b)| a == b.0)
+    }
+
+    /// The matrix itself when its rows already are `ids` in order (no copy), else
+    /// [`Matrix::align`].
+    pub fn into_aligned(self, ids: &[RowId], path: &Path) -> Result<Matrix> {
+        if self.is_aligned(ids) { Ok(self) } else { self.align(ids, path) }
+    }
+
+    /// Rows reordered to match `ids` (a copy); errors when some are missing.
     pub fn align(&self, ids: &[RowId], path: &Path) -> Result<Matrix> {
         let at: HashMap<u64, usize> = self.row_id.iter().enumerate().map(|(i, &id)| (id, i)).collect();
         let mut data = Vec::with_capacity(ids.len() * self.dim);

@@ -22,4 +22,4 @@ pub mod rowid;
 pub use account::{Accounting, Skip};
 pub use error::{Error, Result};
 pub use record::{Record, RecordShape, Role, Turn};
-pub use rowid::{RowId, assign_row_ids};
+pub use rowid::{RowId, RowIds, assign_row_ids};

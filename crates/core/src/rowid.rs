@@ -57,22 +57,37 @@ fn mix(hash: u64, occurrence: u64) -> u64 {
 
 /// Row ids for records in file order; duplicates get distinct ids by occurrence.
 pub fn assign_row_ids(records: &[Record]) -> Vec<RowId> {
-    let mut seen: HashMap<u64, u64> = HashMap::with_capacity(records.len());
-    let mut out = Vec::with_capacity(records.len());
-    let mut used: std::collections::HashSet<u64> = std::collections::HashSet::with_capacity(records.len());
-    for r in records {
+    let mut ids = RowIds::with_capacity(records.len());
+    records.iter().map(|r| ids.next(r)).collect()
+}
+
+/// Assigns row ids one record at a time, in file order (what [`assign_row_ids`] does for a
+/// slice), so records need not be held together.
+#[derive(Debug, Default)]
+pub struct RowIds {
+    seen: HashMap<u64, u64>,
+    used: std::collections::HashSet<u64>,
+}
+
+impl RowIds {
+    /// An assigner expecting about `n` records.
+    pub fn with_capacity(n: usize) -> RowIds {
+        RowIds { seen: HashMap::with_capacity(n), used: std::collections::HashSet::with_capacity(n) }
+    }
+
+    /// The id of the next record.
+    pub fn next(&mut self, r: &Record) -> RowId {
         let h = content_hash(r);
-        let occ = seen.entry(h).or_insert(0);
+        let occ = self.seen.entry(h).or_insert(0);
         let mut id = mix(h, *occ);
         *occ += 1;
         // A 64-bit collision between different contents is astronomically rare; if it happens
         // keep ids unique by probing, so joins stay one-to-one.
-        while !used.insert(id) {
+        while !self.used.insert(id) {
             id = mix(id, 1);
         }
-        out.push(RowId(id));
+        RowId(id)
     }
-    out
 }
 
 #[cfg(test)]

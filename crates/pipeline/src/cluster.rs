@@ -67,7 +67,13 @@ pub fn cluster_stage(
     side: &Path,
     obs: &dyn Observer,
 ) -> Result<Clustering> {
-    let emb = emb.align(ids, side)?;
+    let aligned;
+    let emb = if emb.is_aligned(ids) {
+        emb
+    } else {
+        aligned = emb.align(ids, side)?;
+        &aligned
+    };
     let n = emb.rows();
     let (data, dim) = match &opts.pca {
         Some(target) => {

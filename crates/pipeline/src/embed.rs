@@ -18,11 +18,11 @@ pub fn embed_stage(
     obs: &dyn Observer,
 ) -> Result<Matrix> {
     let manifest = Manifest::new("embed", Some(embedder.identity()), &ds.ids).param("text", text.name());
-    if let Some(m) = crate::reuse(side, &manifest, |p| Matrix::read(p).and_then(|m| m.align(&ds.ids, p)))? {
+    if let Some(m) = crate::reuse(side, &manifest, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))? {
         obs.info(&format!("reusing embeddings from {}", side.display()));
         return Ok(m);
     }
-    let texts: Vec<String> = ds.records.iter().map(|r| text.render(r)).collect();
+    let texts: Vec<String> = ds.map_records(|r| text.render(r))?;
     obs.start("embed", texts.len() as u64, "texts");
     let data = embedder.embed(&texts, &|done| obs.progress(done as u64))?;
     obs.finish();

@@ -202,7 +202,7 @@ pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, ob
         return Ok(t);
     }
     let planner = Planner::new(&lm.tokenizer, opts.template, opts.max_length, opts.reverse);
-    let multi = ds.records.iter().any(|r| r.model_turns() > 1);
+    let multi = ds.map_records(|r| r.model_turns() > 1)?.into_iter().any(|m| m);
     let (mut journal, mut done) = Journal::open(side, &manifest)?;
     let chunk_rows = opts.chunk_rows.max(1);
     let n_chunks = ds.len().div_ceil(chunk_rows);
@@ -212,13 +212,13 @@ pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, ob
     obs.start("ifd", ds.len() as u64, "rows");
     let t0 = std::time::Instant::now();
     let (mut rows_run, mut tokens_run) = (0usize, 0usize);
-    for c in 0..n_chunks {
+    ds.for_each_chunk(chunk_rows, &mut |lo, records| {
+        let c = lo / chunk_rows;
         if done.contains_key(&c) {
-            continue;
+            return Ok(());
         }
-        let lo = c * chunk_rows;
-        let hi = (lo + chunk_rows).min(ds.len());
-        let (chunk, tokens) = score_chunk(&planner, lm, &ds.records[lo..hi], opts, multi)?;
+        let hi = lo + records.len();
+        let (chunk, tokens) = score_chunk(&planner, lm, records, opts, multi)?;
         journal.append(c, &chunk)?;
         done.insert(c, chunk);
         rows_run += hi - lo;
@@ -226,7 +226,8 @@ pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, ob
         let secs = t0.elapsed().as_secs_f64().max(1e-9);
         obs.detail(&format!("{:.0} tok/s, {:.1} rows/s", tokens_run as f64 / secs, rows_run as f64 / secs));
         obs.progress(done.keys().map(|&k| ((k + 1) * chunk_rows).min(ds.len()) - k * chunk_rows).sum::<usize>() as u64);
-    }
+        Ok(())
+    })?;
     obs.finish();
     if rows_run > 0 {
         let secs = t0.elapsed().as_secs_f64();

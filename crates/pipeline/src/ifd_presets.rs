@@ -104,7 +104,7 @@ pub fn run_ifd(
             let embedder =
                 embedder.ok_or_else(|| gleaner_core::Error::Invalid("superfilter-d needs an embedder".into()))?;
             stages.begin("embed");
-            let sub = ds.subset(&cand);
+            let sub = ds.subset(&cand)?;
             let text = TextKind::Fl(*part);
             let emb =
                 embed_stage(&sub, embedder, &text, &work.side(&format!("embeddings-{}.parquet", text.name()))?, obs)?;

@@ -90,8 +90,10 @@ pub fn run_lcg(
     let side_path = work.side("lcg.parquet")?;
     let labels: Vec<u32> = c.table.f64_column("cluster", &side_path)?.iter().map(|&l| l as u32).collect();
     let distance = c.table.f64_column("distance", &side_path)?;
+    let k = c.k;
+    drop(c); // the PCA'd copy of the embeddings is not needed any more
     // Members of each cluster sorted by distance to their own centroid (ties: lower index).
-    let mut nearest: Vec<Vec<usize>> = vec![Vec::new(); c.k];
+    let mut nearest: Vec<Vec<usize>> = vec![Vec::new(); k];
     for (i, &l) in labels.iter().enumerate() {
         nearest[l as usize].push(i);
     }
@@ -101,7 +103,7 @@ pub fn run_lcg(
     let train: Vec<usize> = nearest.iter().flat_map(|m| m.iter().take(recipe.pseudo_per_cluster).copied()).collect();
     let train_labels: Vec<u32> = train.iter().map(|&i| labels[i]).collect();
     stages.begin("classify");
-    let texts: Vec<String> = ds.records.iter().map(|r| text.render(r)).collect();
+    let texts: Vec<String> = ds.map_records(|r| text.render(r))?;
     let train_texts: Vec<String> = train.iter().map(|&i| texts[i].clone()).collect();
     let dim = embedder.dim();
     let train_emb: Vec<f32> = train.iter().flat_map(|&i| emb.row(i).to_vec()).collect();
@@ -128,10 +130,8 @@ pub fn run_lcg(
             Inputs::Embeddings(Embeddings::new(&emb.data, dim)?)
         }
     };
-    let proba = model.predict_proba(inputs)?;
-    let confidence = gleaner_classify::confidence::max_proba(&proba);
-    let classes = model.classes().to_vec();
-    let predicted: Vec<u32> = (0..proba.n_rows()).map(|i| classes[proba.argmax(i)]).collect();
+    let (confidence, predicted) =
+        model.predict_confidence(inputs, gleaner_classify::confidence::Confidence::MaxProba)?;
     let train_accuracy = if train.is_empty() {
         f64::NAN
     } else {
@@ -155,7 +155,7 @@ pub fn run_lcg(
         picks,
         confidence,
         labels: labels.iter().map(|l| l.to_string()).collect(),
-        k: c.k,
+        k,
         pseudo: train.len(),
         train_accuracy,
         stages,
@@ -187,7 +187,7 @@ pub fn run_lcg_labelled(
     obs: &dyn Observer,
 ) -> Result<LabelledRun> {
     let text = TextKind::Lcg;
-    let train_texts: Vec<String> = train.records.iter().map(|r| text.render(r)).collect();
+    let train_texts: Vec<String> = train.map_records(|r| text.render(r))?;
     let model: Box<dyn Classifier> = match &recipe.classifier {
         LcgClassifier::Nb(o) => Box::new(MultinomialNb::fit(Inputs::Texts(&train_texts), labels, o)?),
         LcgClassifier::Load(p) => gleaner_classify::load(p)?,
@@ -203,9 +203,9 @@ pub fn run_lcg_labelled(
         obs.info(&format!("saved the {} classifier to {}", model.kind(), p.display()));
     }
     let known: std::collections::HashSet<&str> = train_texts.iter().map(String::as_str).collect();
-    let pool_texts: Vec<String> = pool.records.iter().map(|r| text.render(r)).collect();
-    let proba = model.predict_proba(Inputs::Texts(&pool_texts))?;
-    let mut confidence = gleaner_classify::confidence::max_proba(&proba);
+    let pool_texts: Vec<String> = pool.map_records(|r| text.render(r))?;
+    let (mut confidence, predicted) =
+        model.predict_confidence(Inputs::Texts(&pool_texts), gleaner_classify::confidence::Confidence::MaxProba)?;
     let mut overlapping = 0;
     for (i, t) in pool_texts.iter().enumerate() {
         if known.contains(t.as_str()) {
@@ -226,7 +226,6 @@ pub fn run_lcg_labelled(
         seeds_per_cluster: 0,
         ..recipe.select.clone()
     };
-    let predicted: Vec<u32> = (0..proba.n_rows()).map(|i| model.classes()[proba.argmax(i)]).collect();
     let picks = gleaner_select::lcg(&[], &confidence, &predicted, &rest);
     Ok(LabelledRun { seeds, picks, confidence, overlapping })
 }

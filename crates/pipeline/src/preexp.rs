@@ -57,16 +57,16 @@ fn prompt_stage(
         .param("template", template.name())
         .param("max_length", max_length);
     let cached = crate::reuse(&ppl_side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))?;
-    let cached_m = crate::reuse(&emb_side, &manifest, |p| Matrix::read(p).and_then(|m| m.align(&ds.ids, p)))?;
+    let cached_m = crate::reuse(&emb_side, &manifest, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?;
     if let (Some(t), Some(m)) = (cached, cached_m) {
         obs.info("reusing prompt perplexities and hidden states");
         return Ok((t.f64_column("ppl", &ppl_side)?, m));
     }
     let ids: Vec<Vec<u32>> = ds
-        .records
+        .map_records(|r| instruct_text(template, r))?
         .par_iter()
-        .map(|r| {
-            let mut v = lm.tokenizer.encode(&instruct_text(template, r))?;
+        .map(|t| {
+            let mut v = lm.tokenizer.encode(t)?;
             v.truncate(max_length);
             Ok(v)
         })
@@ -117,7 +117,7 @@ pub fn run_pre_experience(
     let (emb, identity) = match embedder {
         Some(e) => {
             let text = gleaner_core::layout::TextKind::Custom(format!("cherry-prompt:{}", template.name()));
-            let texts: Vec<String> = ds.records.iter().map(|r| instruct_text(template, r)).collect();
+            let texts: Vec<String> = ds.map_records(|r| instruct_text(template, r))?;
             obs.start("embed", texts.len() as u64, "texts");
             let data = e.embed(&texts, &|d| obs.progress(d as u64))?;
             obs.finish();

@@ -38,6 +38,18 @@ impl QualityModel for IqsModel {
     }
 }
 
+/// Scores every record of `ds` with `model`, in chunks of 4,096 records (both models work in
+/// chunks of 256, so the scores equal one call over all records) so that a released dataset
+/// is parsed again chunk by chunk rather than held whole.
+pub fn score_dataset(ds: &Dataset, model: &dyn QualityModel, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>> {
+    let mut out = Vec::with_capacity(ds.len());
+    ds.for_each_chunk(4096, &mut |first, chunk| {
+        out.extend(model.score(chunk, &|n| progress(first + n))?);
+        Ok(())
+    })?;
+    Ok(out)
+}
+
 /// Scores every record into the `quality` column of `side` (reused when the side file was
 /// made by the same model and covers the rows).
 pub fn quality_stage(ds: &Dataset, model: &dyn QualityModel, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
@@ -47,7 +59,7 @@ pub fn quality_stage(ds: &Dataset, model: &dyn QualityModel, side: &Path, obs: &
         return Ok(t);
     }
     obs.start("quality", ds.len() as u64, "rows");
-    let scores = model.score(&ds.records, &|n| obs.progress(n as u64))?;
+    let scores = score_dataset(ds, model, &|n| obs.progress(n as u64))?;
     obs.finish();
     let mut t = SideTable::new(&ds.ids, &ds.positions);
     t.set("quality", Column::F64(scores));

@@ -60,11 +60,11 @@ pub fn numbers(ds: &Dataset, src: &Source, default_column: &str) -> Result<Vec<f
     match src {
         Source::Side { path, column } => Ok(side_column(ds, path, column.as_deref(), default_column)?.as_f64()),
         Source::Field(f) => ds
-            .records
-            .iter()
+            .map_records(|r| r.fields.get(f).cloned())?
+            .into_iter()
             .zip(&ds.positions)
-            .map(|(r, &pos)| match r.fields.get(f) {
-                Some(v) => as_f64(v).or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).ok_or_else(|| {
+            .map(|(v, &pos)| match v {
+                Some(v) => as_f64(&v).or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())).ok_or_else(|| {
                     Error::input(
                         &ds.path,
                         gleaner_core::error::Location::Record(pos),
@@ -90,11 +90,11 @@ pub fn labels(ds: &Dataset, src: &Source, default_column: &str) -> Result<Vec<St
             other => other.as_f64().iter().map(|x| format!("{x}")).collect(),
         }),
         Source::Field(f) => ds
-            .records
-            .iter()
+            .map_records(|r| r.fields.get(f).cloned())?
+            .into_iter()
             .zip(&ds.positions)
-            .map(|(r, &pos)| match r.fields.get(f) {
-                Some(Value::String(s)) => Ok(s.clone()),
+            .map(|(v, &pos)| match v {
+                Some(Value::String(s)) => Ok(s),
                 Some(Value::Number(n)) => Ok(n.to_string()),
                 Some(v) => Err(Error::input(
                     &ds.path,

@@ -88,7 +88,12 @@ fn offset_of_line(bytes: &[u8], base: usize, line: usize) -> usize {
 
 /// Reads a JSON array. Structural damage outside any element (no `[`) is an error; damage
 /// inside an element becomes an item error for that element.
-pub(crate) fn read_array(path: &Path, raw: &[u8], on_error: crate::OnError) -> Result<Vec<RawItem>> {
+pub(crate) fn read_array(
+    path: &Path,
+    raw: &[u8],
+    on_error: crate::OnError,
+    sink: &mut dyn FnMut(RawItem) -> Result<()>,
+) -> Result<()> {
     let fixed = rewrite_literals(raw);
     let b: &[u8] = &fixed;
     let mut i = skip_ws(b, if b.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 });
@@ -101,7 +106,6 @@ pub(crate) fn read_array(path: &Path, raw: &[u8], on_error: crate::OnError) -> R
         ));
     }
     i += 1;
-    let mut items = Vec::new();
     let mut index = 0usize;
     loop {
         i = skip_ws(b, i);
@@ -123,7 +127,7 @@ pub(crate) fn read_array(path: &Path, raw: &[u8], on_error: crate::OnError) -> R
         let start = i;
         match parse_one(&b[start..]) {
             Ok((v, used)) => {
-                items.push(RawItem { position: index, location: Location::Record(index), value: Ok(v) });
+                sink(RawItem { position: index, location: Location::Record(index), value: Ok(v) })?;
                 i = start + used;
             }
             Err(e) => {
@@ -135,7 +139,7 @@ pub(crate) fn read_array(path: &Path, raw: &[u8], on_error: crate::OnError) -> R
                 if on_error == crate::OnError::Fail {
                     return Err(Error::input(path, Location::Record(index), reason));
                 }
-                items.push(RawItem { position: index, location: Location::Record(index), value: Err(reason) });
+                sink(RawItem { position: index, location: Location::Record(index), value: Err(reason) })?;
                 match value_end(b, start) {
                     Some(end) => i = end,
                     None => break,
@@ -182,13 +186,12 @@ pub(crate) fn read_array(path: &Path, raw: &[u8], on_error: crate::OnError) -> R
             }
         }
     }
-    Ok(items)
+    Ok(())
 }
 
 /// Reads JSONL: one value per non-blank line. Every line's problem is an item error.
-pub(crate) fn read_lines(_path: &Path, raw: &[u8]) -> Vec<RawItem> {
+pub(crate) fn read_lines(raw: &[u8], sink: &mut dyn FnMut(RawItem) -> Result<()>) -> Result<()> {
     let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-    let mut items = Vec::new();
     let mut position = 0usize;
     for (n, line) in body.split(|&c| c == b'\n').enumerate() {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -211,10 +214,10 @@ pub(crate) fn read_lines(_path: &Path, raw: &[u8]) -> Vec<RawItem> {
                 })
             }
         };
-        items.push(RawItem { position, location, value });
+        sink(RawItem { position, location, value })?;
         position += 1;
     }
-    items
+    Ok(())
 }
 
 #[cfg(test)]
@@ -226,18 +229,27 @@ mod tests {
         items.iter().map(|i| i.value.is_ok()).collect()
     }
 
+    fn array(src: &[u8], on_error: OnError) -> Result<Vec<RawItem>> {
+        let mut items = Vec::new();
+        read_array(Path::new("x.json"), src, on_error, &mut |i| {
+            items.push(i);
+            Ok(())
+        })?;
+        Ok(items)
+    }
+
     #[test]
     fn array_resyncs_after_a_bad_element() {
         let src = b"[{\"a\": 1}, {\"a\": tru}, {\"b\": [1, {\"c\": \"]\"}]}]";
-        let items = read_array(Path::new("x.json"), src, OnError::Skip).unwrap();
+        let items = array(src, OnError::Skip).unwrap();
         assert_eq!(vals(&items), vec![true, false, true]);
-        assert!(read_array(Path::new("x.json"), src, OnError::Fail).is_err());
+        assert!(array(src, OnError::Fail).is_err());
     }
 
     #[test]
     fn truncated_array_keeps_complete_elements() {
         let src = b"[{\"a\": 1}, {\"a\": 2}, {\"a\": \"unfinished";
-        let items = read_array(Path::new("x.json"), src, OnError::Skip).unwrap();
+        let items = array(src, OnError::Skip).unwrap();
         assert_eq!(vals(&items), vec![true, true, false]);
         assert!(items[2].value.as_ref().unwrap_err().starts_with("truncated"));
     }
@@ -245,7 +257,12 @@ mod tests {
     #[test]
     fn jsonl_reports_lines() {
         let src = b"{\"a\": 1}\n\n{\"a\": \xff}\n{\"a\": NaN}\n";
-        let items = read_lines(Path::new("x.jsonl"), src);
+        let mut items = Vec::new();
+        read_lines(src, &mut |i| {
+            items.push(i);
+            Ok(())
+        })
+        .unwrap();
         assert_eq!(items.len(), 3);
         assert_eq!(items[1].location, Location::Line(3));
         assert!(items[1].value.is_err());

@@ -20,7 +20,7 @@ mod shape;
 pub use detect::{Container, Format, JsonStyle};
 pub use shape::record_from_value;
 
-use gleaner_core::{Accounting, Error, Record, Result, RowId, assign_row_ids};
+use gleaner_core::{Accounting, Error, Record, Result, RowId, RowIds};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -44,6 +44,13 @@ pub struct ReadOptions {
 }
 
 /// A file read into records, with everything needed to write it back.
+///
+/// The records are held in memory after [`read`]. A long pipeline can [`Dataset::release`]
+/// them: the dataset then keeps only row ids and positions, and every later access
+/// ([`Dataset::for_each_chunk`], [`Dataset::map_records`], [`Dataset::subset`]) parses the
+/// source file again, one record at a time, so 200,000 records cost no resident memory beyond
+/// their ids. The file must not change in between (its size and modification time are
+/// checked).
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// The file read.
@@ -54,8 +61,12 @@ pub struct Dataset {
     pub style: JsonStyle,
     /// The Arrow schema of a Parquet source, reused when writing Parquet back.
     pub schema: Option<Arc<arrow::datatypes::Schema>>,
-    /// The accepted records, in input order.
-    pub records: Vec<Record>,
+    /// The accepted records, in input order; empty once released.
+    records: Vec<Record>,
+    /// How to parse the source again, for a dataset whose records may be released.
+    source: Option<Source>,
+    /// True when `records` were dropped and are re-read from `source` on demand.
+    released: bool,
     /// 0-based input position of each accepted record (its `row_index`).
     pub positions: Vec<usize>,
     /// Stable row id of each accepted record.
@@ -64,29 +75,190 @@ pub struct Dataset {
     pub accounting: Accounting,
 }
 
+/// What a re-read of the source needs to yield exactly the records of the first read.
+#[derive(Debug, Clone)]
+struct Source {
+    /// The container actually parsed (after sniffing).
+    container: Container,
+    /// A forced record shape.
+    shape: Option<gleaner_core::RecordShape>,
+    /// Whether the file was read as a prompt set.
+    prompt_only: bool,
+    /// Size and modification time at the first read.
+    fingerprint: (u64, Option<std::time::SystemTime>),
+}
+
+fn fingerprint(path: &Path) -> Result<(u64, Option<std::time::SystemTime>)> {
+    let m = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    Ok((m.len(), m.modified().ok()))
+}
+
 impl Dataset {
     /// Number of accepted records.
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.ids.len()
     }
 
     /// True when no record was accepted.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.ids.is_empty()
     }
 
-    /// Keeps only the records at the given indices (into `records`), in the given order.
-    pub fn subset(&self, picks: &[usize]) -> Dataset {
-        Dataset {
+    /// The records, when they are in memory (`None` after [`Dataset::release`]).
+    pub fn records_in_memory(&self) -> Option<&[Record]> {
+        (!self.released).then_some(self.records.as_slice())
+    }
+
+    /// The records of a dataset held in memory, to edit or extend before writing (a subset of
+    /// kept rows, say). Errors for a released dataset.
+    pub fn records_mut(&mut self) -> Result<&mut Vec<Record>> {
+        if self.released {
+            return Err(Error::Invalid(format!("the records of {} are not in memory", self.path.display())));
+        }
+        Ok(&mut self.records)
+    }
+
+    /// The records, taken out of the dataset (re-read from the source when released).
+    pub fn into_records(self) -> Result<Vec<Record>> {
+        if !self.released {
+            return Ok(self.records);
+        }
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each_chunk(4096, &mut |_, chunk| {
+            out.extend_from_slice(chunk);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Drops the records from memory; later accesses parse the source file again. Returns
+    /// false (and keeps them) when the dataset has no source to re-read (a subset, or records
+    /// built in memory).
+    pub fn release(&mut self) -> bool {
+        if self.source.is_none() {
+            return false;
+        }
+        self.records = Vec::new();
+        self.released = true;
+        true
+    }
+
+    /// True when the records were released.
+    pub fn is_released(&self) -> bool {
+        self.released
+    }
+
+    /// Calls `f(first_index, records)` on consecutive chunks of at most `size` records, in
+    /// order: slices of the records in memory, or records parsed again from the source.
+    pub fn for_each_chunk(&self, size: usize, f: &mut dyn FnMut(usize, &[Record]) -> Result<()>) -> Result<()> {
+        let size = size.max(1);
+        if !self.released {
+            for (c, chunk) in self.records.chunks(size).enumerate() {
+                f(c * size, chunk)?;
+            }
+            return Ok(());
+        }
+        let mut buf = Vec::with_capacity(size.min(self.len()));
+        let mut first = 0;
+        self.reread(&mut |_, r| {
+            buf.push(r);
+            if buf.len() == size {
+                f(first, &buf)?;
+                first += buf.len();
+                buf.clear();
+            }
+            Ok(())
+        })?;
+        if !buf.is_empty() {
+            f(first, &buf)?;
+        }
+        Ok(())
+    }
+
+    /// `f` applied to every record, in order.
+    pub fn map_records<T>(&self, mut f: impl FnMut(&Record) -> T) -> Result<Vec<T>> {
+        let mut out = Vec::with_capacity(self.len());
+        self.for_each_chunk(4096, &mut |_, chunk| {
+            out.extend(chunk.iter().map(&mut f));
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Keeps only the records at the given indices (into the dataset), in the given order; the
+    /// result holds its records in memory.
+    pub fn subset(&self, picks: &[usize]) -> Result<Dataset> {
+        let records: Vec<Record> = if self.released {
+            // slot(s) of each wanted index, then one pass over the source
+            let mut want: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+            for (slot, &i) in picks.iter().enumerate() {
+                want.entry(i).or_default().push(slot);
+            }
+            let mut got: Vec<Option<Record>> = vec![None; picks.len()];
+            self.reread(&mut |i, r| {
+                if let Some(slots) = want.get(&i) {
+                    for &s in slots {
+                        got[s] = Some(r.clone());
+                    }
+                }
+                Ok(())
+            })?;
+            got.into_iter().map(|r| r.expect("every pick is an index of the dataset")).collect()
+        } else {
+            picks.iter().map(|&i| self.records[i].clone()).collect()
+        };
+        Ok(Dataset {
             path: self.path.clone(),
             container: self.container,
             style: self.style,
             schema: self.schema.clone(),
-            records: picks.iter().map(|&i| self.records[i].clone()).collect(),
+            records,
+            source: None,
+            released: false,
             positions: picks.iter().map(|&i| self.positions[i]).collect(),
             ids: picks.iter().map(|&i| self.ids[i]).collect(),
             accounting: self.accounting.clone(),
+        })
+    }
+
+    /// The first `n` records (the `--limit` of the CLI); stays re-readable.
+    pub fn truncate(&mut self, n: usize) {
+        if n >= self.len() {
+            return;
         }
+        self.records.truncate(n);
+        self.positions.truncate(n);
+        self.ids.truncate(n);
+    }
+
+    /// Parses the source again and calls `f(index, record)` for every accepted record, in
+    /// order. Errors if the file changed since it was read.
+    fn reread(&self, f: &mut dyn FnMut(usize, Record) -> Result<()>) -> Result<()> {
+        let src = self.source.as_ref().expect("only a dataset with a source is released");
+        let changed = || {
+            Error::Invalid(format!(
+                "{} changed since it was read; its records cannot be read again (rerun the command)",
+                self.path.display()
+            ))
+        };
+        if fingerprint(&self.path)? != src.fingerprint {
+            return Err(changed());
+        }
+        let mut next = 0usize;
+        let mut sink = |item: RawItem| -> Result<()> {
+            if next == self.positions.len() || item.position != self.positions[next] {
+                return Ok(());
+            }
+            let r = item.value.and_then(|v| record_from_value(v, src.shape, src.prompt_only)).map_err(|_| changed())?;
+            f(next, r)?;
+            next += 1;
+            Ok(())
+        };
+        scan(&self.path, src.container, OnError::Skip, &mut sink)?;
+        if next != self.positions.len() {
+            return Err(changed());
+        }
+        Ok(())
     }
 }
 
@@ -97,27 +269,53 @@ pub(crate) struct RawItem {
     pub value: std::result::Result<serde_json::Value, String>,
 }
 
-/// Reads a file into a [`Dataset`].
+/// Feeds every raw item of the file, parsed as `container`, to `sink`; returns the Parquet
+/// schema for a Parquet file.
+fn scan(
+    path: &Path,
+    container: Container,
+    on_error: OnError,
+    sink: &mut dyn FnMut(RawItem) -> Result<()>,
+) -> Result<Option<Arc<arrow::datatypes::Schema>>> {
+    match container {
+        Container::Parquet => Ok(Some(parquet_rows::read_rows(path, sink)?)),
+        Container::Json | Container::Jsonl => {
+            let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+            match container {
+                Container::Json => json::read_array(path, &bytes, on_error, sink)?,
+                _ => json::read_lines(&bytes, sink)?,
+            }
+            Ok(None)
+        }
+    }
+}
+
+/// Reads a file into a [`Dataset`] whose records are in memory.
 pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
+    read_with(path, opts, true)
+}
+
+/// Reads a file into a released [`Dataset`]: row ids, positions and accounting are computed
+/// in two streaming passes (the first decides whether the file is a prompt set), and no
+/// record is kept, so the memory used is the file's bytes plus one record at a time. Records
+/// are parsed again on access (see [`Dataset::release`]).
+pub fn read_released(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
+    read_with(path, opts, false)
+}
+
+fn read_with(path: &Path, opts: &ReadOptions, keep: bool) -> Result<Dataset> {
     let format = match opts.format {
         Some(f) => f,
         None => Format::detect(path)?,
     };
-    let (raw, style, schema) = match format.container {
-        Container::Parquet => {
-            let (items, schema) = parquet_rows::read_rows(path)?;
-            (items, JsonStyle::jsonl_default(), Some(schema))
-        }
+    let stamp = fingerprint(path)?;
+    let (parsed_as, style) = match format.container {
+        Container::Parquet => (Container::Parquet, JsonStyle::jsonl_default()),
         Container::Json | Container::Jsonl => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let container =
                 if format.sniff { detect::sniff_container(&bytes, format.container) } else { format.container };
-            let style = JsonStyle::detect(&bytes, container);
-            let items = match container {
-                Container::Json => json::read_array(path, &bytes, opts.on_error)?,
-                _ => json::read_lines(path, &bytes),
-            };
-            (items, style, None)
+            (container, JsonStyle::detect(&bytes, container))
         }
     };
     let container = match format.container {
@@ -126,24 +324,54 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
     };
     // A file where no record carries a response is a prompt set (evaluation prompts, LCG's
     // pseudo-label file); otherwise a record without a response is an error.
-    let prompt_only = !raw.iter().any(|i| i.value.as_ref().is_ok_and(shape::has_response));
+    let mut raw = Vec::new();
+    let mut any_response = false;
+    let schema = scan(path, parsed_as, opts.on_error, &mut |item| {
+        any_response |= item.value.as_ref().is_ok_and(shape::has_response);
+        if keep {
+            raw.push(item);
+        }
+        Ok(())
+    })?;
+    let prompt_only = !any_response;
     let mut accounting = Accounting::default();
     let mut records = Vec::with_capacity(raw.len());
     let mut positions = Vec::with_capacity(raw.len());
-    for item in raw {
-        let parsed = item.value.and_then(|v| record_from_value(v, format.shape, prompt_only));
-        match parsed {
+    let mut ids = Vec::with_capacity(raw.len());
+    let mut row_ids = RowIds::with_capacity(raw.len());
+    let mut accept = |item: RawItem| -> Result<()> {
+        match item.value.and_then(|v| record_from_value(v, format.shape, prompt_only)) {
             Ok(r) => {
                 accounting.accept();
-                records.push(r);
+                ids.push(row_ids.next(&r));
                 positions.push(item.position);
+                if keep {
+                    records.push(r);
+                }
             }
             Err(reason) => match opts.on_error {
                 OnError::Fail => return Err(Error::input(path, item.location, reason)),
                 OnError::Skip => accounting.skip(item.location.to_string(), reason),
             },
         }
+        Ok(())
+    };
+    if keep {
+        raw.into_iter().try_for_each(&mut accept)?;
+    } else {
+        scan(path, parsed_as, opts.on_error, &mut accept)?;
     }
-    let ids = assign_row_ids(&records);
-    Ok(Dataset { path: path.to_path_buf(), container, style, schema, records, positions, ids, accounting })
+    let source = Source { container: parsed_as, shape: format.shape, prompt_only, fingerprint: stamp };
+    Ok(Dataset {
+        path: path.to_path_buf(),
+        container,
+        style,
+        schema,
+        records,
+        source: Some(source),
+        released: !keep,
+        positions,
+        ids,
+        accounting,
+    })
 }

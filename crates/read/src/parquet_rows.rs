@@ -8,8 +8,9 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::path::Path;
 use std::sync::Arc;
 
-/// Reads every row of a Parquet file as a JSON value (nulls explicit).
-pub(crate) fn read_rows(path: &Path) -> Result<(Vec<RawItem>, Arc<Schema>)> {
+/// Reads every row of a Parquet file as a JSON value (nulls explicit), one record batch at a
+/// time, into `sink`; returns the file's Arrow schema.
+pub(crate) fn read_rows(path: &Path, sink: &mut dyn FnMut(RawItem) -> Result<()>) -> Result<Arc<Schema>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let fmt_err = |e: &dyn std::fmt::Display| Error::Format {
         path: path.to_path_buf(),
@@ -18,7 +19,7 @@ pub(crate) fn read_rows(path: &Path) -> Result<(Vec<RawItem>, Arc<Schema>)> {
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fmt_err(&e))?;
     let schema = builder.schema().clone();
     let reader = builder.build().map_err(|e| fmt_err(&e))?;
-    let mut items = Vec::new();
+    let mut position = 0usize;
     for batch in reader {
         let batch = batch.map_err(|e| fmt_err(&e))?;
         let mut buf = Vec::new();
@@ -30,11 +31,11 @@ pub(crate) fn read_rows(path: &Path) -> Result<(Vec<RawItem>, Arc<Schema>)> {
             w.finish().map_err(|e| fmt_err(&e))?;
         }
         for line in buf.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-            let position = items.len();
             let fixed = gleaner_core::nonfinite::rewrite_literals(line);
             let value = serde_json::from_slice(&fixed).map_err(|e| format!("row could not be converted: {e}"));
-            items.push(RawItem { position, location: Location::Record(position), value });
+            sink(RawItem { position, location: Location::Record(position), value })?;
+            position += 1;
         }
     }
-    Ok((items, schema))
+    Ok(schema)
 }

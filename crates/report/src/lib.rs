@@ -174,59 +174,70 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Computes the statistics of a dataset.
-    pub fn of(ds: &Dataset) -> Stats {
+    /// Computes the statistics of a dataset (in one pass over its records, which a released
+    /// dataset parses again from its file).
+    pub fn of(ds: &Dataset) -> gleaner_core::Result<Stats> {
         let mut shapes = std::collections::BTreeMap::new();
         let mut seen = HashMap::new();
         let mut seen_prompt = HashMap::new();
         let mut seen_id = HashMap::new();
         let (mut dup, mut dup_prompt, mut dup_id) = (0, 0, 0);
-        for r in &ds.records {
-            let name = match r.shape {
-                gleaner_core::RecordShape::Alpaca => "alpaca",
-                gleaner_core::RecordShape::ShareGpt => "sharegpt",
-                gleaner_core::RecordShape::Messages => "messages",
-                gleaner_core::RecordShape::Prompt(_) => "prompt-only",
-            };
-            *shapes.entry(name.to_string()).or_insert(0usize) += 1;
-            if seen.insert(content_hash(r), ()).is_some() {
-                dup += 1;
+        let (mut multi_turn, mut with_system, mut empty_instruction, mut with_input, mut empty_output, mut no_response) =
+            (0, 0, 0, 0, 0, 0);
+        let (mut turns, mut instruction, mut input, mut output) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        ds.for_each_chunk(4096, &mut |_, chunk| {
+            for r in chunk {
+                let name = match r.shape {
+                    gleaner_core::RecordShape::Alpaca => "alpaca",
+                    gleaner_core::RecordShape::ShareGpt => "sharegpt",
+                    gleaner_core::RecordShape::Messages => "messages",
+                    gleaner_core::RecordShape::Prompt(_) => "prompt-only",
+                };
+                *shapes.entry(name.to_string()).or_insert(0usize) += 1;
+                if seen.insert(content_hash(r), ()).is_some() {
+                    dup += 1;
+                }
+                if seen_prompt.insert((r.instruction().to_string(), r.input.clone()), ()).is_some() {
+                    dup_prompt += 1;
+                }
+                if let Some(id) = r.fields.get("id").filter(|v| !v.is_null())
+                    && seen_id.insert(id.to_string(), ()).is_some()
+                {
+                    dup_id += 1;
+                }
+                multi_turn += usize::from(r.turns.iter().filter(|t| t.role == Role::User).count() > 1);
+                with_system += usize::from(r.system.is_some());
+                empty_instruction += usize::from(r.instruction().trim().is_empty());
+                with_input += usize::from(!r.input.is_empty());
+                empty_output += usize::from(r.model_turns() > 0 && r.output().trim().is_empty());
+                no_response += usize::from(r.model_turns() == 0);
+                turns.push(r.turns.len() as f64);
+                instruction.push(r.instruction().chars().count() as f64);
+                input.push(r.input.chars().count() as f64);
+                output.push(r.output().chars().count() as f64);
             }
-            if seen_prompt.insert((r.instruction().to_string(), r.input.clone()), ()).is_some() {
-                dup_prompt += 1;
-            }
-            if let Some(id) = r.fields.get("id").filter(|v| !v.is_null())
-                && seen_id.insert(id.to_string(), ()).is_some()
-            {
-                dup_id += 1;
-            }
-        }
-        let chars =
-            |f: &dyn Fn(&gleaner_core::Record) -> usize| Distribution::of(ds.records.iter().map(|r| f(r) as f64));
-        Stats {
+            Ok(())
+        })?;
+        Ok(Stats {
             path: ds.path.display().to_string(),
             read: ds.accounting.read,
             ok: ds.accounting.ok,
             skipped: ds.accounting.reasons(),
             shapes,
-            multi_turn: ds
-                .records
-                .iter()
-                .filter(|r| r.turns.iter().filter(|t| t.role == Role::User).count() > 1)
-                .count(),
-            with_system: ds.records.iter().filter(|r| r.system.is_some()).count(),
-            turns: chars(&|r| r.turns.len()),
-            instruction_chars: chars(&|r| r.instruction().chars().count()),
-            input_chars: chars(&|r| r.input.chars().count()),
-            output_chars: chars(&|r| r.output().chars().count()),
-            empty_instruction: ds.records.iter().filter(|r| r.instruction().trim().is_empty()).count(),
-            with_input: ds.records.iter().filter(|r| !r.input.is_empty()).count(),
-            empty_output: ds.records.iter().filter(|r| r.model_turns() > 0 && r.output().trim().is_empty()).count(),
-            no_response: ds.records.iter().filter(|r| r.model_turns() == 0).count(),
+            multi_turn,
+            with_system,
+            turns: Distribution::of(turns),
+            instruction_chars: Distribution::of(instruction),
+            input_chars: Distribution::of(input),
+            output_chars: Distribution::of(output),
+            empty_instruction,
+            with_input,
+            empty_output,
+            no_response,
             duplicate_records: dup,
             duplicate_prompts: dup_prompt,
             duplicate_id_field: dup_id,
-        }
+        })
     }
 
     /// A human-readable report.

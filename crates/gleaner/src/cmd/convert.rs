@@ -29,16 +29,22 @@ pub fn target_for(ds: &gleaner_read::Dataset, output: Option<&std::path::Path>, 
     } else {
         JsonStyle::jsonl_default()
     };
-    let same_shape = fmt.shape.is_none() || ds.records.iter().all(|r| Some(r.shape) == fmt.shape);
-    let schema = if ds.container == Container::Parquet && same_shape { ds.schema.clone() } else { None };
+    let schema = if ds.container != Container::Parquet {
+        None
+    } else if fmt.shape.is_none() || ds.map_records(|r| r.shape)?.iter().all(|&s| Some(s) == fmt.shape) {
+        ds.schema.clone()
+    } else {
+        None
+    };
     Ok(Target { container: fmt.container, shape: fmt.shape, style, schema })
 }
 
 pub fn run(a: ConvertArgs) -> Result<()> {
-    let ds = super::read_input(&a.input)?;
+    let ds = super::read_input_in_memory(&a.input)?;
     let target = target_for(&ds, a.output.as_deref(), a.to.as_deref())?;
     let t0 = std::time::Instant::now();
-    gleaner_write::write(a.output.as_deref(), &ds.records, &target)?;
+    let records = ds.records_in_memory().ok_or_else(|| anyhow::anyhow!("internal: records not in memory"))?;
+    gleaner_write::write(a.output.as_deref(), records, &target)?;
     crate::log::info(format!(
         "converted {} records ({} read, {} skipped) in {:.2}s",
         ds.len(),

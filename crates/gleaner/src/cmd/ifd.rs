@@ -65,9 +65,9 @@ fn finish(
     work: &gleaner_pipeline::WorkDir,
 ) -> Result<()> {
     let idx: Vec<usize> = r.picks.iter().map(|p| p.index).collect();
-    let mut sub = ds.subset(&idx);
+    let mut sub = ds.subset(&idx)?;
     if annotate {
-        for (rec, &i) in sub.records.iter_mut().zip(&idx) {
+        for (rec, &i) in sub.records_mut()?.iter_mut().zip(&idx) {
             rec.fields.insert(r.column.into(), gleaner_core::nonfinite::float_value(r.ifd[i]));
         }
     }

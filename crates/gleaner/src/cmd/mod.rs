@@ -45,6 +45,18 @@ pub fn run(cli: Cli) -> Result<()> {
 
 /// Reads the input named by `args`, logging skipped rows.
 pub fn read_input(args: &InputArgs) -> Result<Dataset> {
+    read_input_with(args, false)
+}
+
+/// Reads the input with its records in memory (for commands that write every record).
+pub fn read_input_in_memory(args: &InputArgs) -> Result<Dataset> {
+    read_input_with(args, true)
+}
+
+/// Reads the input; unless `in_memory`, the records are not kept but parsed again from the file
+/// by each stage that needs them ([`gleaner_read::read_released`]), so that memory stays
+/// bounded by the stages' own data (embeddings, scores) at any row count.
+fn read_input_with(args: &InputArgs, in_memory: bool) -> Result<Dataset> {
     let opts = ReadOptions {
         format: args.format.as_deref().and_then(Format::parse),
         on_error: match args.on_error {
@@ -52,10 +64,14 @@ pub fn read_input(args: &InputArgs) -> Result<Dataset> {
             OnErrorArg::Skip => OnError::Skip,
         },
     };
-    let mut ds = gleaner_read::read(&args.input, &opts)?;
+    let mut ds = if in_memory {
+        gleaner_read::read(&args.input, &opts)?
+    } else {
+        gleaner_read::read_released(&args.input, &opts)?
+    };
     if let Some(n) = args.limit.filter(|&n| n < ds.len()) {
         crate::log::info(format!("{}: using the first {n} of {} rows (--limit)", args.input.display(), ds.len()));
-        ds = ds.subset(&(0..n).collect::<Vec<_>>());
+        ds.truncate(n);
     }
     let acc = &ds.accounting;
     if !acc.skipped.is_empty() {
@@ -79,12 +95,14 @@ pub fn read_input(args: &InputArgs) -> Result<Dataset> {
 /// Writes the picked rows of `ds` in the requested (or the source's) format.
 pub fn write_picks(ds: &Dataset, picks: &[gleaner_select::Pick], out: &crate::cli::OutputArgs) -> Result<()> {
     let idx: Vec<usize> = picks.iter().map(|p| p.index).collect();
-    write_records(ds, &ds.subset(&idx), out)
+    write_records(ds, &ds.subset(&idx)?, out)
 }
 
 /// Writes `sub` (records derived from `ds`) in the requested (or `ds`'s) format.
 pub fn write_records(ds: &Dataset, sub: &Dataset, out: &crate::cli::OutputArgs) -> Result<()> {
     let target = convert::target_for(ds, out.output.as_deref(), out.to.as_deref())?;
-    gleaner_write::write(out.output.as_deref(), &sub.records, &target)?;
+    let records =
+        sub.records_in_memory().ok_or_else(|| anyhow::anyhow!("internal: records to write are not in memory"))?;
+    gleaner_write::write(out.output.as_deref(), records, &target)?;
     Ok(())
 }

@@ -60,9 +60,9 @@ fn car(a: RunCarArgs) -> Result<()> {
     };
     let r = run_car(&ds, quality, &embedder, &cluster, &gleaner_select::CarOptions { n1, n2: a.n2 }, &work, &obs)?;
     let idx: Vec<usize> = r.picks.iter().map(|p| p.index).collect();
-    let mut sub = ds.subset(&idx);
+    let mut sub = ds.subset(&idx)?;
     if a.annotate {
-        for (rec, &i) in sub.records.iter_mut().zip(&idx) {
+        for (rec, &i) in sub.records_mut()?.iter_mut().zip(&idx) {
             rec.fields.insert("score".into(), gleaner_core::nonfinite::float_value(r.quality[i]));
             rec.fields.insert("label".into(), r.labels[i].clone().into());
         }
@@ -174,23 +174,24 @@ fn lcg_labelled(
     let r = gleaner_pipeline::lcg::run_lcg_labelled(pool, &train, &labels, recipe, &BarObserver::default())?;
     let text = gleaner_core::layout::TextKind::Lcg;
     let mut in_pool = std::collections::HashMap::new();
-    for (i, rec) in pool.records.iter().enumerate() {
-        in_pool.entry(text.render(rec)).or_insert(i);
+    for (i, t) in pool.map_records(|rec| text.render(rec))?.into_iter().enumerate() {
+        in_pool.entry(t).or_insert(i);
     }
-    let mut out = pool.subset(&[]);
-    let mut from_pool = 0;
-    for &s in &r.seeds {
-        match in_pool.get(&text.render(&train.records[s])) {
-            Some(&i) => {
-                out.records.push(pool.records[i].clone());
-                from_pool += 1;
-            }
-            None => out.records.push(train.records[s].clone()),
-        }
+    // Output rows: each seed from the pool when the pool holds it (else from the labelled
+    // file), then the picks; pool rows are gathered in one pass over the pool.
+    let train_texts = train.map_records(|rec| text.render(rec))?;
+    let seed_rows: Vec<Option<usize>> = r.seeds.iter().map(|&s| in_pool.get(&train_texts[s]).copied()).collect();
+    let from_pool = seed_rows.iter().flatten().count();
+    let pool_idx: Vec<usize> = seed_rows.iter().flatten().copied().chain(r.picks.iter().map(|p| p.index)).collect();
+    let mut pool_rows = pool.subset(&pool_idx)?.into_records()?.into_iter();
+    let mut train_rows = train.subset(&r.seeds)?.into_records()?.into_iter();
+    let mut out = pool.subset(&[])?;
+    let rows = out.records_mut()?;
+    for s in &seed_rows {
+        let from_train = train_rows.next();
+        rows.extend(if s.is_some() { pool_rows.next() } else { from_train });
     }
-    for p in &r.picks {
-        out.records.push(pool.records[p.index].clone());
-    }
+    rows.extend(pool_rows);
     super::write_records(pool, &out, &c.out)?;
     eprintln!(
         "lcg (pseudo-labels from {}): {} pool rows in, {} written: {} seeds ({} found in the pool), {} low-confidence picks",

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 pub fn run(a: StatsArgs) -> Result<()> {
     let ds = super::read_input(&a.input)?;
-    let stats = gleaner_report::Stats::of(&ds);
+    let stats = gleaner_report::Stats::of(&ds)?;
     let quality = if a.quality { Some(quality(&ds, &a.quality_model)?) } else { None };
     if a.json {
         let mut v = serde_json::to_value(&stats)?;
@@ -26,7 +26,7 @@ pub fn run(a: StatsArgs) -> Result<()> {
 fn quality(ds: &gleaner_read::Dataset, model: &str) -> Result<(String, gleaner_report::Distribution)> {
     let m = super::score::load_quality(model, None)?;
     let pb = crate::log::progress(ds.len() as u64, "quality", "rows");
-    let scores = m.score(&ds.records, &|n| pb.set_position(n as u64))?;
+    let scores = gleaner_pipeline::score::score_dataset(ds, m.as_ref(), &|n| pb.set_position(n as u64))?;
     pb.finish_and_clear();
     Ok((m.identity(), gleaner_report::Distribution::of(scores)))
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 fn values(path: &Path) -> Vec<serde_json::Map<String, Value>> {
     let ds = read(path, &ReadOptions::default()).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert!(ds.accounting.skipped.is_empty(), "{}: {:?}", path.display(), ds.accounting.skipped);
-    ds.records.into_iter().map(|r| r.fields).collect()
+    ds.into_records().unwrap().into_iter().map(|r| r.fields).collect()
 }
 
 fn real_files() -> Vec<std::path::PathBuf> {
@@ -42,6 +42,45 @@ fn every_real_file_round_trips_in_json_jsonl_and_parquet() {
             }
         }
     }
+}
+
+#[test]
+fn released_datasets_reread_the_same_records_and_notice_a_changed_file() {
+    let dir = tmp();
+    let src = data("alpaca-selections/car_selected_1013.json");
+    let pq = dir.path().join("car.parquet");
+    ok(&["convert", src.to_str().unwrap(), "-o", pq.to_str().unwrap()]);
+    let jsonl = dir.path().join("car.jsonl");
+    ok(&["convert", src.to_str().unwrap(), "-o", jsonl.to_str().unwrap()]);
+    for p in [src.as_path(), pq.as_path(), jsonl.as_path()] {
+        let mut full = read(p, &ReadOptions::default()).unwrap();
+        let mut lean = gleaner_read::read_released(p, &ReadOptions::default()).unwrap();
+        assert_eq!(lean.ids, full.ids, "{}", p.display());
+        full.truncate(700);
+        lean.truncate(700);
+        let want = full.records_in_memory().unwrap().to_vec();
+        // chunks of an odd size cover every record once, in order
+        let mut seen = 0;
+        lean.for_each_chunk(97, &mut |first, chunk| {
+            assert_eq!(first, seen);
+            assert_eq!(chunk, &want[first..first + chunk.len()]);
+            seen += chunk.len();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(seen, 700, "{}", p.display());
+        let picks = [699, 3, 3, 0, 512];
+        let a = lean.subset(&picks).unwrap();
+        assert_eq!(a.records_in_memory().unwrap(), full.subset(&picks).unwrap().records_in_memory().unwrap());
+        assert_eq!(a.ids, picks.iter().map(|&i| full.ids[i]).collect::<Vec<_>>());
+    }
+    // a file changed after the read is an error naming it, not other records
+    let lean = gleaner_read::read_released(&jsonl, &ReadOptions::default()).unwrap();
+    let mut text = std::fs::read_to_string(&jsonl).unwrap();
+    text.push_str(&text.clone()[..text.find('\n').unwrap() + 1]);
+    std::fs::write(&jsonl, text).unwrap();
+    let err = lean.map_records(|r| r.output().len()).unwrap_err().to_string();
+    assert!(err.contains("car.jsonl") && err.contains("changed"), "{err}");
 }
 
 #[test]
@@ -99,7 +138,7 @@ fn sharegpt_and_messages_convert_both_ways() {
     ok(&["convert", a.to_str().unwrap(), "-o", s.to_str().unwrap(), "--to", "sharegpt-jsonl"]);
     let ds = read(&s, &ReadOptions::default()).unwrap();
     assert_eq!(ds.len(), 999);
-    assert!(ds.records.iter().all(|r| r.turns.len() == 2));
+    assert!(ds.records_in_memory().unwrap().iter().all(|r| r.turns.len() == 2));
 }
 
 #[test]
@@ -107,7 +146,7 @@ fn row_ids_join_a_published_selection_to_its_pool() {
     // CaR's released file adds `score` and `label`; its rows keep the ids they have in a
     // pool without those fields, so side files computed on one join onto the other.
     let car = read(&data("alpaca-selections/car_selected_1013.json"), &ReadOptions::default()).unwrap();
-    let mut stripped = car.records.clone();
+    let mut stripped = car.records_in_memory().unwrap().to_vec();
     for r in &mut stripped {
         r.fields.remove("score");
         r.fields.remove("label");

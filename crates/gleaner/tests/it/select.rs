@@ -41,7 +41,7 @@ fn car_selection_reproduces_the_released_1013_in_order() {
     let got = read(&out, &ReadOptions::default()).unwrap();
     let want = read(&data("alpaca-selections/car_selected_1013.json"), &ReadOptions::default()).unwrap();
     assert_eq!(got.len(), 1013);
-    for (i, (a, b)) in got.records.iter().zip(&want.records).enumerate() {
+    for (i, (a, b)) in got.records_in_memory().unwrap().iter().zip(want.records_in_memory().unwrap()).enumerate() {
         assert_eq!(a.fields, b.fields, "record {i} differs");
     }
     let summary = String::from_utf8_lossy(&log.stderr);
@@ -60,6 +60,6 @@ fn car_n2_and_budget_options() {
     // 100 by score, then up to 2 per cluster (161 clusters) not already kept.
     assert!(got.len() > 161 && got.len() <= 100 + 2 * 161, "{}", got.len());
     let labels: std::collections::HashSet<String> =
-        got.records.iter().map(|r| r.fields["label"].as_str().unwrap().to_string()).collect();
+        got.records_in_memory().unwrap().iter().map(|r| r.fields["label"].as_str().unwrap().to_string()).collect();
     assert_eq!(labels.len(), 161);
 }
