@@ -38,17 +38,6 @@ impl Heads {
     }
 }
 
-struct SendPtr(*mut f32);
-// SAFETY: tasks write disjoint blocks of the output (own rows × own head columns).
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    fn get(&self) -> *mut f32 {
-        self.0
-    }
-}
-
 thread_local! {
     static SCRATCH: RefCell<Scratch> = const { RefCell::new(Scratch { q: Vec::new(), scores: Vec::new(), o: Vec::new(), inv: Vec::new() }) };
 }
@@ -74,7 +63,8 @@ pub fn causal_attention(qkv: &[f32], packed: &Packed, s: &Heads, out: &mut [f32]
     assert_eq!(qkv.len(), packed.rows() * w, "qkv shape");
     assert_eq!(out.len(), packed.rows() * od, "attention output shape");
     let group = s.heads / s.kv_heads;
-    let ptr = SendPtr(out.as_mut_ptr());
+    // tasks write disjoint blocks of the output (own rows × own head columns)
+    let ptr = gleaner_nn::DisjointOut::new(out);
     // Tasks: (sequence, kv head, query block); the longest blocks first for load balance.
     let mut tasks: Vec<(usize, usize, usize)> = Vec::new();
     for q in 0..packed.len() {

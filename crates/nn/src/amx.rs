@@ -321,7 +321,7 @@ fn product(
         per_chunk = per_chunk.min(pairs.div_ceil(rayon::current_num_threads().max(1)));
     }
     let chunks = pairs.div_ceil(per_chunk);
-    let out_ptr = SendPtr(out.as_mut_ptr());
+    let out_ptr = crate::DisjointOut::new(out);
     let task = |c: usize| {
         let range = c * per_chunk..((c + 1) * per_chunk).min(pairs);
         // SAFETY: tiles are available (asserted); each chunk writes only its own columns
@@ -336,12 +336,6 @@ fn product(
     }
 }
 
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: tasks write disjoint column strips (see `matmul_t`).
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
 /// Computes the 32-column strips `pairs` of the output for all rows.
 ///
 /// # Safety
@@ -355,7 +349,7 @@ unsafe fn strips(
     m: usize,
     mp: usize,
     n: usize,
-    out: SendPtr,
+    out: crate::DisjointOut,
     three: bool,
 ) {
     use std::arch::asm;
@@ -420,7 +414,7 @@ unsafe fn strips(
                 }
                 let j0 = 2 * p * TILE_N; // < n, and i0 < m: blocks exist only where output does
                 if i0 + 2 * TILE_M <= m && j0 + 2 * TILE_N <= n {
-                    store_block(out.0.add(i0 * n + j0), n);
+                    store_block(out.get().add(i0 * n + j0), n);
                     continue;
                 }
                 // a block on the edge: through the local 32×32 buffer, then its valid part
@@ -428,7 +422,7 @@ unsafe fn strips(
                 let cols = (n - j0).min(2 * TILE_N);
                 for r in 0..(m - i0).min(2 * TILE_M) {
                     let src = c.as_ptr().add(r * 2 * TILE_N);
-                    std::ptr::copy_nonoverlapping(src, out.0.add((i0 + r) * n + j0), cols);
+                    std::ptr::copy_nonoverlapping(src, out.get().add((i0 + r) * n + j0), cols);
                 }
             }
         }
@@ -467,7 +461,7 @@ unsafe fn strips(
     _: usize,
     _: usize,
     _: usize,
-    _: SendPtr,
+    _: crate::DisjointOut,
     _: bool,
 ) {
     unreachable!("AMX is x86_64 only")

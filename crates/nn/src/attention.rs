@@ -31,18 +31,6 @@ impl AttentionShape {
     }
 }
 
-struct SendPtr(*mut f32);
-// SAFETY: each task writes a disjoint block (its own rows × its own head's columns).
-unsafe impl Send for SendPtr {}
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    // A method (not field access) so closures capture the whole wrapper, which is Sync.
-    fn get(&self) -> *mut f32 {
-        self.0
-    }
-}
-
 thread_local! {
     static SCORES: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
@@ -56,7 +44,8 @@ pub fn attention(qkv: &[f32], packed: &Packed, s: &AttentionShape, out: &mut [f3
     assert_eq!(qkv.len(), packed.rows() * w, "qkv shape");
     assert_eq!(out.len(), packed.rows() * od, "attention output shape");
     let group = s.heads / s.kv_heads;
-    let ptr = SendPtr(out.as_mut_ptr());
+    // each task writes a disjoint block: its own rows × its own head's columns
+    let ptr = crate::DisjointOut::new(out);
     let tasks: Vec<(usize, usize)> = (0..packed.len()).flat_map(|q| (0..s.heads).map(move |h| (q, h))).collect();
     tasks.par_iter().for_each(|&(seq, h)| {
         let r = packed.range(seq);

@@ -70,6 +70,30 @@ pub fn precision(auto: Precision) -> Precision {
     if p != Precision::F32 && !amx::available() { Precision::F32 } else { p }
 }
 
+/// An output buffer's pointer shared by parallel tasks that each write their own disjoint part
+/// of it (rows × head columns in attention, column strips in the AMX GEMM). Creating one is
+/// safe; every write through [`DisjointOut::get`] is `unsafe` and must stay inside the buffer
+/// and inside the task's own part.
+#[derive(Debug, Clone, Copy)]
+pub struct DisjointOut(*mut f32);
+
+// SAFETY: the pointer is only written through by tasks with disjoint parts (see the type's
+// documentation), so sharing it between threads creates no data race.
+unsafe impl Send for DisjointOut {}
+unsafe impl Sync for DisjointOut {}
+
+impl DisjointOut {
+    /// Wraps the start of `buf`.
+    pub fn new(buf: &mut [f32]) -> DisjointOut {
+        DisjointOut(buf.as_mut_ptr())
+    }
+
+    /// The start of the buffer (a method, so closures capture the whole wrapper).
+    pub fn get(&self) -> *mut f32 {
+        self.0
+    }
+}
+
 /// Offsets of packed sequences: sequence `i` occupies rows `offsets[i]..offsets[i + 1]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Packed {

@@ -64,14 +64,9 @@ fn finish(
     c: &crate::cli::RunCommon,
     work: &gleaner_pipeline::WorkDir,
 ) -> Result<()> {
-    let idx: Vec<usize> = r.picks.iter().map(|p| p.index).collect();
-    let mut sub = ds.subset(&idx)?;
-    if annotate {
-        for (rec, &i) in sub.records_mut()?.iter_mut().zip(&idx) {
-            rec.fields.insert(r.column.into(), gleaner_core::nonfinite::float_value(r.ifd[i]));
-        }
-    }
-    super::write_records(ds, &sub, &c.out)?;
+    let ifd = |i: usize| gleaner_core::nonfinite::float_value(r.ifd[i]);
+    let fields: &[super::Annotation<'_>] = if annotate { &[(r.column, &ifd)] } else { &[] };
+    super::write_picks_annotated(ds, &r.picks, fields, &c.out)?;
     eprint!("{}", selection_summary(name, ds.len(), &r.picks, Some((r.column, &r.ifd)), None));
     eprint!("{}", r.dropped_summary());
     eprint!("{}", r.stages.render());

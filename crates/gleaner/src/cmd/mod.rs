@@ -94,8 +94,29 @@ fn read_input_with(args: &InputArgs, in_memory: bool) -> Result<Dataset> {
 
 /// Writes the picked rows of `ds` in the requested (or the source's) format.
 pub fn write_picks(ds: &Dataset, picks: &[gleaner_select::Pick], out: &crate::cli::OutputArgs) -> Result<()> {
+    write_picks_annotated(ds, picks, &[], out)
+}
+
+/// A field added to each written row (`--annotate`): its name and its value for input row `i`.
+pub type Annotation<'a> = (&'a str, &'a dyn Fn(usize) -> serde_json::Value);
+
+/// [`write_picks`], adding the `fields` to every written record.
+pub fn write_picks_annotated(
+    ds: &Dataset,
+    picks: &[gleaner_select::Pick],
+    fields: &[Annotation<'_>],
+    out: &crate::cli::OutputArgs,
+) -> Result<()> {
     let idx: Vec<usize> = picks.iter().map(|p| p.index).collect();
-    write_records(ds, &ds.subset(&idx)?, out)
+    let mut sub = ds.subset(&idx)?;
+    if !fields.is_empty() {
+        for (rec, &i) in sub.records_mut()?.iter_mut().zip(&idx) {
+            for (name, value) in fields {
+                rec.fields.insert((*name).to_string(), value(i));
+            }
+        }
+    }
+    write_records(ds, &sub, out)
 }
 
 /// Writes `sub` (records derived from `ds`) in the requested (or `ds`'s) format.

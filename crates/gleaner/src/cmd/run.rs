@@ -59,15 +59,10 @@ fn car(a: RunCarArgs) -> Result<()> {
         mini_batch: None,
     };
     let r = run_car(&ds, quality, &embedder, &cluster, &gleaner_select::CarOptions { n1, n2: a.n2 }, &work, &obs)?;
-    let idx: Vec<usize> = r.picks.iter().map(|p| p.index).collect();
-    let mut sub = ds.subset(&idx)?;
-    if a.annotate {
-        for (rec, &i) in sub.records_mut()?.iter_mut().zip(&idx) {
-            rec.fields.insert("score".into(), gleaner_core::nonfinite::float_value(r.quality[i]));
-            rec.fields.insert("label".into(), r.labels[i].clone().into());
-        }
-    }
-    super::write_records(&ds, &sub, &c.out)?;
+    let score = |i: usize| gleaner_core::nonfinite::float_value(r.quality[i]);
+    let label = |i: usize| serde_json::Value::from(r.labels[i].clone());
+    let fields: &[super::Annotation<'_>] = if a.annotate { &[("score", &score), ("label", &label)] } else { &[] };
+    super::write_picks_annotated(&ds, &r.picks, fields, &c.out)?;
     eprint!("{}", selection_summary("car", ds.len(), &r.picks, Some(("quality", &r.quality)), Some(&r.labels)));
     eprint!("{}", r.stages.render());
     crate::log::info(format!("side files in {}", work.dir.display()));
