@@ -189,14 +189,53 @@ pub(crate) fn read_array(
     Ok(())
 }
 
-/// Reads JSONL: one value per non-blank line. Every line's problem is an item error.
+/// Reads JSONL from memory: one value per non-blank line. Every line's problem is an item
+/// error. (Files are read with [`stream_lines`]; this is its in-memory twin for tests.)
+#[cfg(test)]
 pub(crate) fn read_lines(raw: &[u8], sink: &mut dyn FnMut(RawItem) -> Result<()>) -> Result<()> {
-    let body = raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw);
-    let mut position = 0usize;
-    for (n, line) in body.split(|&c| c == b'\n').enumerate() {
+    let mut lines = Lines::default();
+    for line in raw.split_inclusive(|&c| c == b'\n') {
+        lines.feed(line, sink)?;
+    }
+    Ok(())
+}
+
+/// Reads a JSONL file line by line from disk, so that only one line is in memory at a time;
+/// the items equal those of [`read_lines`] over the whole file.
+pub(crate) fn stream_lines(path: &Path, sink: &mut dyn FnMut(RawItem) -> Result<()>) -> Result<()> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 20, file);
+    let mut lines = Lines::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(|e| Error::io(path, e))? == 0 {
+            return Ok(());
+        }
+        lines.feed(&line, sink)?;
+    }
+}
+
+/// JSONL parsing state across lines: line number and position of the next value.
+#[derive(Default)]
+struct Lines {
+    /// Lines seen so far (the next line's 0-based index).
+    seen: usize,
+    /// Values (non-blank lines) seen so far.
+    position: usize,
+}
+
+impl Lines {
+    /// Parses one line (with or without its `\n`).
+    fn feed(&mut self, line: &[u8], sink: &mut dyn FnMut(RawItem) -> Result<()>) -> Result<()> {
+        let n = self.seen;
+        self.seen += 1;
+        let line = if n == 0 { line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line) } else { line };
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if line.iter().all(|c| c.is_ascii_whitespace()) {
-            continue;
+            return Ok(());
         }
         let location = Location::Line(n + 1);
         let value = match std::str::from_utf8(line) {
@@ -214,10 +253,10 @@ pub(crate) fn read_lines(raw: &[u8], sink: &mut dyn FnMut(RawItem) -> Result<()>
                 })
             }
         };
-        sink(RawItem { position, location, value })?;
-        position += 1;
+        sink(RawItem { position: self.position, location, value })?;
+        self.position += 1;
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -267,5 +306,18 @@ mod tests {
         assert_eq!(items[1].location, Location::Line(3));
         assert!(items[1].value.is_err());
         assert!(items[2].value.is_ok());
+        // streaming from disk (with a BOM, CRLF and no final newline) gives the same items
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.jsonl");
+        std::fs::write(&p, b"\xEF\xBB\xBF{\"a\": 1}\r\n\n{\"a\": \xff}\n{\"a\": NaN}").unwrap();
+        let mut streamed = Vec::new();
+        stream_lines(&p, &mut |i| {
+            streamed.push(i);
+            Ok(())
+        })
+        .unwrap();
+        let key =
+            |v: &[RawItem]| v.iter().map(|i| (i.position, i.location.clone(), i.value.clone())).collect::<Vec<_>>();
+        assert_eq!(key(&streamed), key(&items));
     }
 }

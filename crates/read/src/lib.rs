@@ -279,12 +279,13 @@ fn scan(
 ) -> Result<Option<Arc<arrow::datatypes::Schema>>> {
     match container {
         Container::Parquet => Ok(Some(parquet_rows::read_rows(path, sink)?)),
-        Container::Json | Container::Jsonl => {
+        Container::Jsonl => {
+            json::stream_lines(path, sink)?;
+            Ok(None)
+        }
+        Container::Json => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-            match container {
-                Container::Json => json::read_array(path, &bytes, on_error, sink)?,
-                _ => json::read_lines(&bytes, sink)?,
-            }
+            json::read_array(path, &bytes, on_error, sink)?;
             Ok(None)
         }
     }
