@@ -298,8 +298,9 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
 
 /// Reads a file into a released [`Dataset`]: row ids, positions and accounting are computed
 /// in two streaming passes (the first decides whether the file is a prompt set), and no
-/// record is kept, so the memory used is the file's bytes plus one record at a time. Records
-/// are parsed again on access (see [`Dataset::release`]).
+/// record is kept. A pass holds one JSONL line, one Parquet record batch, or a JSON array
+/// file's bytes, plus one parsed record at a time (layout detection reads the whole file
+/// once, before the passes). Records are parsed again on access (see [`Dataset::release`]).
 pub fn read_released(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
     read_with(path, opts, false)
 }
