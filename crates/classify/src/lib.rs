@@ -244,11 +244,10 @@ pub trait Classifier: Send + Sync + std::fmt::Debug {
     /// kind or width.
     fn predict_proba(&self, inputs: Inputs<'_>) -> Result<Probabilities>;
 
-    /// The most probable class label of every row (the first one on ties).
+    /// The most probable class label of every row (the first one on ties), predicted in blocks
+    /// as [`Classifier::predict_confidence`] does.
     fn predict(&self, inputs: Inputs<'_>) -> Result<Vec<u32>> {
-        let p = self.predict_proba(inputs)?;
-        let classes = self.classes();
-        Ok((0..p.n_rows()).map(|i| classes[p.argmax(i)]).collect())
+        Ok(self.predict_confidence(inputs, confidence::Confidence::MaxProba)?.1)
     }
 
     /// The confidence score and the most probable class label of every row, predicted over
