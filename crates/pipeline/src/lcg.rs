@@ -166,6 +166,8 @@ pub fn run_lcg(
 pub struct LabelledRun {
     /// Seed rows: indices into the labelled file, cluster by cluster, in file order.
     pub seeds: Vec<usize>,
+    /// For each seed, the first pool row with the same instruction and input, if any.
+    pub seeds_in_pool: Vec<Option<usize>>,
     /// Pool picks after the seeds, ascending confidence.
     pub picks: Vec<Pick>,
     /// Confidence per pool row (NaN for pool rows that are in the labelled file).
@@ -221,11 +223,16 @@ pub fn run_lcg_labelled(
         seeds.extend((0..labels.len()).filter(|&i| labels[i] == *c).take(recipe.select.seeds_per_cluster));
     }
     seeds.truncate(recipe.select.budget);
+    let mut first_in_pool = std::collections::HashMap::new();
+    for (i, t) in pool_texts.iter().enumerate() {
+        first_in_pool.entry(t.as_str()).or_insert(i);
+    }
+    let seeds_in_pool = seeds.iter().map(|&s| first_in_pool.get(train_texts[s].as_str()).copied()).collect();
     let rest = gleaner_select::LcgOptions {
         budget: recipe.select.budget - seeds.len(),
         seeds_per_cluster: 0,
         ..recipe.select.clone()
     };
     let picks = gleaner_select::lcg(&[], &confidence, &predicted, &rest);
-    Ok(LabelledRun { seeds, picks, confidence, overlapping })
+    Ok(LabelledRun { seeds, seeds_in_pool, picks, confidence, overlapping })
 }

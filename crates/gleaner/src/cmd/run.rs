@@ -167,37 +167,36 @@ fn lcg_labelled(
         })
         .collect::<Result<_>>()?;
     let r = gleaner_pipeline::lcg::run_lcg_labelled(pool, &train, &labels, recipe, &BarObserver::default())?;
-    let text = gleaner_core::layout::TextKind::Lcg;
-    let mut in_pool = std::collections::HashMap::new();
-    for (i, t) in pool.map_records(|rec| text.render(rec))?.into_iter().enumerate() {
-        in_pool.entry(t).or_insert(i);
-    }
     // Output rows: each seed from the pool when the pool holds it (else from the labelled
     // file), then the picks; pool rows are gathered in one pass over the pool.
-    let train_texts = train.map_records(|rec| text.render(rec))?;
-    let seed_rows: Vec<Option<usize>> = r.seeds.iter().map(|&s| in_pool.get(&train_texts[s]).copied()).collect();
+    let seed_rows = &r.seeds_in_pool;
     let from_pool = seed_rows.iter().flatten().count();
     let pool_idx: Vec<usize> = seed_rows.iter().flatten().copied().chain(r.picks.iter().map(|p| p.index)).collect();
     let mut pool_rows = pool.subset(&pool_idx)?.into_records()?.into_iter();
     let mut train_rows = train.subset(&r.seeds)?.into_records()?.into_iter();
     let mut out = pool.subset(&[])?;
     let rows = out.records_mut()?;
-    for s in &seed_rows {
+    for s in seed_rows {
         let from_train = train_rows.next();
         rows.extend(if s.is_some() { pool_rows.next() } else { from_train });
     }
     rows.extend(pool_rows);
     super::write_records(pool, &out, &c.out)?;
+    // every pool row once: written as a seed, written as a pick, or dropped with a reason
+    let seed_pool_rows = seed_rows.iter().flatten().collect::<std::collections::HashSet<_>>().len();
     eprintln!(
-        "lcg (pseudo-labels from {}): {} pool rows in, {} written: {} seeds ({} found in the pool), {} low-confidence picks",
+        "lcg (pseudo-labels from {}): {} pool rows in, {} written: {} seeds ({} from the pool, {} from the labelled file), {} low-confidence picks",
         path.display(),
         pool.len(),
         r.seeds.len() + r.picks.len(),
         r.seeds.len(),
         from_pool,
+        r.seeds.len() - from_pool,
         r.picks.len()
     );
-    eprintln!("  dropped: {:<34} {}", "same instruction+input as a labelled row", r.overlapping);
+    eprintln!("  kept as {:<18} {}", "seed (pool row)", seed_pool_rows);
+    eprintln!("  kept as {:<18} {}", "low confidence", r.picks.len());
+    eprintln!("  dropped: {:<34} {}", "same instruction+input as a labelled row", r.overlapping - seed_pool_rows);
     eprintln!("  dropped: {:<34} {}", "not low-confidence enough (budget)", pool.len() - r.overlapping - r.picks.len());
     Ok(())
 }
