@@ -233,36 +233,6 @@ pub fn rope_qkv(qkv: &mut [f32], packed: &Packed, s: &Heads, table: &RopeTable, 
 mod tests {
     use super::*;
 
-    fn naive(qkv: &[f32], l: usize, s: &Heads) -> Vec<f32> {
-        let w = s.qkv_width();
-        let hd = s.head_dim;
-        let mut out = vec![0.0; l * s.heads * hd];
-        for h in 0..s.heads {
-            let kvh = h / (s.heads / s.kv_heads);
-            for i in 0..l {
-                let lo = s.window.map_or(0, |win| (i + 1).saturating_sub(win));
-                let sc: Vec<f64> = (lo..=i)
-                    .map(|j| {
-                        (0..hd)
-                            .map(|t| (qkv[i * w + h * hd + t] * qkv[j * w + s.heads * hd + kvh * hd + t]) as f64)
-                            .sum::<f64>()
-                            * s.scale as f64
-                    })
-                    .collect();
-                let m = sc.iter().copied().fold(f64::MIN, f64::max);
-                let e: Vec<f64> = sc.iter().map(|x| (x - m).exp()).collect();
-                let z: f64 = e.iter().sum();
-                for (jj, j) in (lo..=i).enumerate() {
-                    for t in 0..hd {
-                        out[i * s.heads * hd + h * hd + t] +=
-                            (e[jj] / z) as f32 * qkv[j * w + (s.heads + s.kv_heads) * hd + kvh * hd + t];
-                    }
-                }
-            }
-        }
-        out
-    }
-
     #[test]
     fn blocked_causal_matches_naive() {
         for window in [None, Some(7), Some(70)] {
@@ -275,7 +245,14 @@ mod tests {
             causal_attention(&qkv, &p, &s, &mut out, true);
             for (i, &l) in lens.iter().enumerate() {
                 let r = p.range(i);
-                let want = naive(&qkv[r.start * w..r.end * w], l, &s);
+                let shape = gleaner_nn::AttentionShape {
+                    heads: s.heads,
+                    kv_heads: s.kv_heads,
+                    head_dim: s.head_dim,
+                    causal: true,
+                    scale: s.scale,
+                };
+                let want = gleaner_nn::attention::reference_attention(&qkv[r.start * w..r.end * w], l, &shape, window);
                 let got = &out[r.start * 32..r.end * 32];
                 for (a, b) in got.iter().zip(&want) {
                     assert!((a - b).abs() < 2e-5, "{window:?}: {a} vs {b}");

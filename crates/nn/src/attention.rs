@@ -79,42 +79,44 @@ pub fn attention(qkv: &[f32], packed: &Packed, s: &AttentionShape, out: &mut [f3
     });
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn naive(qkv: &[f32], l: usize, s: &AttentionShape) -> Vec<f32> {
-        let w = s.qkv_width();
-        let hd = s.head_dim;
-        let mut out = vec![0.0; l * s.heads * hd];
-        for h in 0..s.heads {
-            let kvh = h / (s.heads / s.kv_heads);
-            for i in 0..l {
-                let valid = if s.causal { i + 1 } else { l };
-                let mut sc: Vec<f32> = (0..valid)
-                    .map(|j| {
-                        (0..hd).map(|t| qkv[i * w + h * hd + t] * qkv[j * w + s.heads * hd + kvh * hd + t]).sum::<f32>()
-                            * s.scale
-                    })
-                    .collect();
-                let m = sc.iter().copied().fold(f32::MIN, f32::max);
-                let z: f32 = sc
-                    .iter_mut()
-                    .map(|x| {
-                        *x = (*x - m).exp();
-                        *x
-                    })
-                    .sum();
-                for j in 0..valid {
-                    for t in 0..hd {
-                        out[i * s.heads * hd + h * hd + t] +=
-                            sc[j] / z * qkv[j * w + (s.heads + s.kv_heads) * hd + kvh * hd + t];
-                    }
+/// Naive attention of one sequence in f64, the reference the tests of every attention kernel
+/// compare with (not for production use). Query `i` sees keys `j ≤ i` when `causal` (and
+/// `i − j < window` with a sliding window), every key otherwise; returns `l × heads·head_dim`.
+#[doc(hidden)]
+pub fn reference_attention(qkv: &[f32], l: usize, s: &AttentionShape, window: Option<usize>) -> Vec<f32> {
+    let w = s.qkv_width();
+    let hd = s.head_dim;
+    let mut out = vec![0.0; l * s.heads * hd];
+    for h in 0..s.heads {
+        let kvh = h / (s.heads / s.kv_heads);
+        for i in 0..l {
+            let hi = if s.causal { i + 1 } else { l };
+            let lo = window.map_or(0, |win| (i + 1).saturating_sub(win));
+            let sc: Vec<f64> = (lo..hi)
+                .map(|j| {
+                    (0..hd)
+                        .map(|t| (qkv[i * w + h * hd + t] * qkv[j * w + s.heads * hd + kvh * hd + t]) as f64)
+                        .sum::<f64>()
+                        * s.scale as f64
+                })
+                .collect();
+            let m = sc.iter().copied().fold(f64::MIN, f64::max);
+            let e: Vec<f64> = sc.iter().map(|x| (x - m).exp()).collect();
+            let z: f64 = e.iter().sum();
+            for (jj, j) in (lo..hi).enumerate() {
+                for t in 0..hd {
+                    out[i * s.heads * hd + h * hd + t] +=
+                        (e[jj] / z) as f32 * qkv[j * w + (s.heads + s.kv_heads) * hd + kvh * hd + t];
                 }
             }
         }
-        out
     }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
 
     #[test]
     fn packed_causal_gqa_matches_naive() {
@@ -127,7 +129,7 @@ mod tests {
         attention(&qkv, &p, &s, &mut out);
         for (i, &l) in lens.iter().enumerate() {
             let r = p.range(i);
-            let want = naive(&qkv[r.start * w..r.end * w], l, &s);
+            let want = reference_attention(&qkv[r.start * w..r.end * w], l, &s, None);
             let got = &out[r.start * 32..r.end * 32];
             for (a, b) in got.iter().zip(&want) {
                 assert!((a - b).abs() < 1e-5, "{a} vs {b}");
