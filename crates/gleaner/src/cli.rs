@@ -15,7 +15,7 @@ pub struct Cli {
     /// Arithmetic of the dense layers. `auto`: one-term bf16 AMX tiles for the MiniLM sentence
     /// encoder where the CPU has them (cosine to f32 >= 0.9999), f32 elsewhere (LM scoring, the
     /// quality scorer, IQS); `f32`: the reference path everywhere; `bf16x3`: three-term bf16
-    /// (near-f32: mean losses within 1e-4 nat, per-token within ~4e-4); `bf16`: the fast mode
+    /// (near-f32: mean losses within 1e-4 nat, single tokens up to ~3e-3); `bf16`: the fast mode
     /// everywhere (IFD ranks agree with f32 to Spearman >= 0.99 on real pairs). Without AMX
     /// everything runs in f32.
     #[arg(long, global = true, default_value = "auto", env = "GLEANER_PRECISION",
