@@ -549,14 +549,22 @@ pub struct TrainQualityArgs {
     /// Output model file (.json).
     #[arg(short, long)]
     pub output: PathBuf,
-    /// Sentence-embedding model (frozen).
-    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    /// Frozen embedder: a causal LM (with --lm-layers ≥ 1) or a sentence encoder (with
+    /// --lm-layers 0, e.g. all-MiniLM-L6-v2).
+    #[arg(long, default_value = "SmolLM2-135M-Instruct")]
     pub embedder: String,
-    /// Embedded views, comma-separated: response, prompt, car.
-    #[arg(long, default_value = "response")]
+    /// Blocks of the causal LM kept; a text's embedding is the mean hidden state after the
+    /// last kept block. 0: --embedder is a sentence encoder.
+    #[arg(long, default_value_t = 4)]
+    pub lm_layers: usize,
+    /// Tokens per text the LM embedder sees (LM embedders only).
+    #[arg(long, default_value_t = 512)]
+    pub max_tokens: usize,
+    /// Embedded views, comma-separated: chat (the ChatML conversation), response, prompt, car.
+    #[arg(long, default_value = "chat")]
     pub views: String,
     /// Candidate L2 penalties; the best by cross-validation over training pairs is kept.
-    #[arg(long, value_delimiter = ',', default_value = "10,30,100,300,1000")]
+    #[arg(long, value_delimiter = ',', default_value = "3,10,30,100,300")]
     pub lambda: Vec<f64>,
     /// Cross-validation folds.
     #[arg(long, default_value_t = 5)]

@@ -414,11 +414,11 @@ impl Decoder {
             .iter()
             .map(|l| {
                 l.attn_norm.len()
-                    + l.qkv.w.len()
-                    + l.o.w.len()
+                    + l.qkv.parameters()
+                    + l.o.parameters()
                     + l.ffn_norm.len()
-                    + l.gate_up.w.len()
-                    + l.down.w.len()
+                    + l.gate_up.parameters()
+                    + l.down.parameters()
                     + l.q_norm.as_ref().map_or(0, Vec::len)
                     + l.k_norm.as_ref().map_or(0, Vec::len)
                     + l.post_attn_norm.as_ref().map_or(0, Vec::len)
@@ -432,6 +432,18 @@ impl Decoder {
 impl Backbone for Decoder {
     fn vocab(&self) -> usize {
         self.cfg.vocab
+    }
+
+    fn layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    fn keep_layers(&mut self, n: usize) {
+        self.layers.truncate(n);
+    }
+
+    fn parameters(&self) -> usize {
+        Decoder::parameters(self)
     }
 
     fn hidden(&self) -> usize {

@@ -156,6 +156,33 @@ impl Backbone for Gpt2 {
         self.cfg.vocab
     }
 
+    fn layers(&self) -> usize {
+        self.blocks.len()
+    }
+
+    fn keep_layers(&mut self, n: usize) {
+        self.blocks.truncate(n);
+    }
+
+    fn parameters(&self) -> usize {
+        let blocks: usize = self
+            .blocks
+            .iter()
+            .map(|b| {
+                b.ln1.0.len()
+                    + b.ln1.1.len()
+                    + b.qkv.parameters()
+                    + b.proj.parameters()
+                    + b.ln2.0.len()
+                    + b.ln2.1.len()
+                    + b.fc.parameters()
+                    + b.fc_proj.parameters()
+            })
+            .sum();
+        let head = self.head.as_ref().map_or(0, Vec::len);
+        blocks + self.wte.len() + self.wpe.len() + self.ln_f.0.len() + self.ln_f.1.len() + head
+    }
+
     fn hidden(&self) -> usize {
         self.cfg.hidden
     }

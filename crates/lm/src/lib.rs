@@ -74,8 +74,17 @@ pub trait CausalLm: Send + Sync {
     /// included if present), after the final norm, as HF's `hidden_states[-1]`. Empty or
     /// invalid sequences give NaN vectors.
     fn prompt_embedding(&self, seqs: &[&[u32]]) -> Vec<Vec<f32>>;
-    /// A stable identity for manifests: architecture, file name, size and a content hash.
+    /// A stable identity for manifests: architecture, file name, size and a content hash
+    /// (plus `:layers=N` after [`CausalLm::keep_layers`]).
     fn identity(&self) -> String;
+    /// Transformer blocks.
+    fn layers(&self) -> usize;
+    /// Keeps only the first `n` blocks, so that [`CausalLm::prompt_embedding`] gives the
+    /// (final-normed) hidden state after block `n`. The LM-head outputs ([`CausalLm::nll`])
+    /// of a truncated model are not the model's predictions.
+    fn keep_layers(&mut self, n: usize) -> Result<()>;
+    /// Parameters held (f32 values): embeddings, kept blocks, final norm, untied LM head.
+    fn parameters(&self) -> usize;
 }
 
 /// Wall time per forward phase summed over all calls so far, when the environment variable
@@ -117,6 +126,23 @@ impl<B: Backbone> CausalLm for Model<B> {
     }
     fn identity(&self) -> String {
         self.identity.clone()
+    }
+    fn layers(&self) -> usize {
+        self.b.layers()
+    }
+    fn keep_layers(&mut self, n: usize) -> Result<()> {
+        let have = self.b.layers();
+        if n == 0 || n > have {
+            return Err(Error::model(&self.identity, format!("cannot keep {n} of its {have} layers")));
+        }
+        if n < have {
+            self.b.keep_layers(n);
+            self.identity = format!("{}:layers={n}", self.identity);
+        }
+        Ok(())
+    }
+    fn parameters(&self) -> usize {
+        self.b.parameters()
     }
 }
 

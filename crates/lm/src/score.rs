@@ -24,6 +24,13 @@ pub(crate) trait Backbone: Send + Sync {
     fn head(&self) -> &[f32];
     /// Lazily packed AMX copies of the head, one per vocabulary block.
     fn head_packs(&self) -> &HeadPacks;
+    /// Transformer blocks.
+    fn layers(&self) -> usize;
+    /// Keeps only the first `n` blocks (`1 ≤ n ≤ layers`): the forward then ends after block
+    /// `n`, e.g. for hidden-state features of an intermediate layer.
+    fn keep_layers(&mut self, n: usize);
+    /// Parameters held (f32 values), the LM head included when it is not tied.
+    fn parameters(&self) -> usize;
     /// Gemma-2 style final logit soft-capping (`cap · tanh(logit / cap)`), if any.
     fn softcap(&self) -> Option<f32> {
         None

@@ -139,6 +139,11 @@ pub struct Linear {
 }
 
 impl Linear {
+    /// Parameters held: weights plus bias.
+    pub fn parameters(&self) -> usize {
+        self.w.len() + self.b.as_ref().map_or(0, Vec::len)
+    }
+
     /// A layer from weights (`out × in`) and an optional bias.
     pub fn new(w: Vec<f32>, b: Option<Vec<f32>>, out: usize, inp: usize) -> Linear {
         assert_eq!(w.len(), out * inp, "linear weight shape");

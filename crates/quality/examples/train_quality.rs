@@ -1,9 +1,10 @@
 //! The training recipe of `gleaner train quality` without the CLI (same library call, so
 //! the same model file): `cargo run --release -p gleaner-quality --example train_quality --
-//! TRAIN.csv VALID.csv OUT.json`. Uses the default options and `all-MiniLM-L6-v2`.
+//! TRAIN.csv VALID.csv OUT.json`. Uses the default options (the first 4 blocks of
+//! SmolLM2-135M-Instruct).
 
-use gleaner_embed::{Embedder, SentenceEncoder};
-use gleaner_quality::{TrainOptions, train_files};
+use gleaner_embed::Embedder;
+use gleaner_quality::{LmEmbedder, TrainOptions, train_files};
 use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,7 +13,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: train_quality TRAIN.csv VALID.csv OUT.json".into());
     };
     let opts = TrainOptions::default();
-    let enc = SentenceEncoder::load(gleaner_models::resolve(&opts.embedder_name)?.path())?;
+    let enc = LmEmbedder::load(
+        &opts.embedder_name,
+        opts.lm_layers.unwrap_or(gleaner_quality::DEFAULT_LM_LAYERS),
+        opts.max_tokens.unwrap_or(gleaner_quality::DEFAULT_MAX_TOKENS),
+    )?;
     let t0 = std::time::Instant::now();
     let (model, r) = train_files(train, Some(valid), &enc, &opts, &|stage, done, total| {
         if done == total || done % 512 == 0 {

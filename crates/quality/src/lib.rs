@@ -49,10 +49,12 @@
 pub mod csv;
 pub mod features;
 pub mod linear;
+pub mod lm_embed;
 pub mod model;
 pub mod text;
 pub mod train;
 
+pub use lm_embed::LmEmbedder;
 pub use model::{DEFAULT_MODEL_JSON, EmbedderSpec, FeatureRecipe, Model, TrainingInfo, View};
 pub use train::{
     Pair, TrainOptions, TrainReport, evaluate, fit_features, pairwise_accuracy, read_pairs_csv, train, train_files,
@@ -60,6 +62,28 @@ pub use train::{
 
 use gleaner_core::{Record, Result};
 use gleaner_embed::{Embedder, SentenceEncoder};
+
+/// The causal LM of the default recipe.
+pub const DEFAULT_LM: &str = "SmolLM2-135M-Instruct";
+/// Blocks of [`DEFAULT_LM`] the default recipe keeps.
+pub const DEFAULT_LM_LAYERS: usize = 4;
+/// Tokens per text of the default recipe.
+pub const DEFAULT_MAX_TOKENS: usize = 512;
+
+/// Loads the embedder a model file names: the first `lm_layers` blocks of a causal LM, or a
+/// sentence encoder. Features are f32 under `--precision auto` (the arithmetic models are
+/// trained with); `batch_tokens` sets a sentence encoder's batch size.
+pub fn load_embedder(spec: &EmbedderSpec, batch_tokens: Option<usize>) -> Result<Box<dyn Embedder>> {
+    if let Some(layers) = spec.lm_layers {
+        return Ok(Box::new(LmEmbedder::load(&spec.name, layers, spec.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS))?));
+    }
+    let path = gleaner_models::resolve(&spec.name)?;
+    let mut enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::F32)?;
+    if let Some(b) = batch_tokens {
+        enc.batch_tokens = b;
+    }
+    Ok(Box::new(enc))
+}
 
 /// A model together with its loaded sentence embedder.
 pub struct Scorer {
@@ -83,10 +107,8 @@ impl Scorer {
     /// Loads the model's embedder by name (a path or a name `gleaner-models` resolves, e.g.
     /// from `~/.cache/gleaner/models`).
     pub fn load(model: Model) -> Result<Scorer> {
-        let path = gleaner_models::resolve(&model.embedder.name)?;
-        // f32 features under `--precision auto`: the arithmetic the models are trained with
-        let enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::F32)?;
-        Scorer::new(model, Box::new(enc))
+        let enc = load_embedder(&model.embedder, None)?;
+        Scorer::new(model, enc)
     }
 
     /// Scores records in order (higher is better). `progress` gets the rows done so far.

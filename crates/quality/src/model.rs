@@ -32,11 +32,14 @@ pub enum View {
     Prompt,
     /// CaR's `"Instruction: I Input: X Response: O"` string.
     Car,
+    /// The record as a ChatML conversation, `<|im_start|>user\nI[\nX]<|im_end|>\n<|im_start|>assistant\nO<|im_end|>\n`
+    /// (the chat format of instruct LMs such as SmolLM2-Instruct).
+    Chat,
 }
 
 impl View {
     /// Every view, in a fixed order.
-    pub const ALL: [View; 3] = [View::Response, View::Prompt, View::Car];
+    pub const ALL: [View; 4] = [View::Response, View::Prompt, View::Car, View::Chat];
 
     /// The view's name in model files and on the command line.
     pub fn name(self) -> &'static str {
@@ -44,6 +47,7 @@ impl View {
             View::Response => "response",
             View::Prompt => "prompt",
             View::Car => "car",
+            View::Chat => "chat",
         }
     }
 
@@ -59,19 +63,33 @@ impl View {
             View::Response => o.clone(),
             View::Prompt => format!("{i} {x}").trim().to_string(),
             View::Car => text::car_layout(i, x, o),
+            View::Chat => {
+                let user = if x.is_empty() { i.clone() } else { format!("{i}\n{x}") };
+                format!("<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n{o}<|im_end|>\n")
+            }
         }
     }
 }
 
-/// The sentence embedder a model was trained with.
+/// The frozen embedder a model was trained with: a sentence encoder, or (with `lm_layers`)
+/// the first layers of a causal LM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EmbedderSpec {
-    /// Model name, resolved with `gleaner-models` (e.g. `all-MiniLM-L6-v2`).
+    /// Model name, resolved with `gleaner-models` (e.g. `all-MiniLM-L6-v2`,
+    /// `SmolLM2-135M-Instruct`).
     pub name: String,
     /// Embedding width.
     pub dim: usize,
     /// The embedder's identity at training time (name and weight-file size).
     pub identity: String,
+    /// A causal LM truncated to its first `lm_layers` blocks: the text's embedding is the mean
+    /// over its tokens of the (final-normed) hidden state after the last kept block. Absent:
+    /// the embedder is a sentence encoder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lm_layers: Option<usize>,
+    /// Tokens per text the LM sees (longer texts are cut); LM embedders only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<usize>,
 }
 
 /// How a record becomes a feature vector: the embedded views (each `dim` wide, in order),

@@ -33,16 +33,37 @@ pub struct TrainOptions {
     pub seed: u64,
     /// The embedder's model name, recorded in the model file.
     pub embedder_name: String,
+    /// With a causal LM as the embedder: the blocks kept ([`crate::LmEmbedder`]).
+    pub lm_layers: Option<usize>,
+    /// With a causal LM as the embedder: tokens per text.
+    pub max_tokens: Option<usize>,
+}
+
+impl TrainOptions {
+    /// The model file's description of the embedder `embedder` (loaded per these options).
+    pub fn embedder_spec(&self, embedder: &dyn Embedder) -> EmbedderSpec {
+        EmbedderSpec {
+            name: self.embedder_name.clone(),
+            dim: embedder.dim(),
+            identity: embedder.identity(),
+            lm_layers: self.lm_layers,
+            max_tokens: self.lm_layers.and(self.max_tokens),
+        }
+    }
 }
 
 impl Default for TrainOptions {
+    /// The recipe of the shipped default: the first 4 blocks of SmolLM2-135M-Instruct on the
+    /// ChatML view (512 tokens) plus the text statistics.
     fn default() -> Self {
         TrainOptions {
-            views: vec![View::Response],
-            lambdas: vec![10.0, 30.0, 100.0, 300.0, 1000.0],
+            views: vec![View::Chat],
+            lambdas: vec![3.0, 10.0, 30.0, 100.0, 300.0],
             folds: 5,
             seed: 0,
-            embedder_name: "all-MiniLM-L6-v2".into(),
+            embedder_name: crate::DEFAULT_LM.into(),
+            lm_layers: Some(crate::DEFAULT_LM_LAYERS),
+            max_tokens: Some(crate::DEFAULT_MAX_TOKENS),
         }
     }
 }
@@ -315,8 +336,7 @@ pub fn train(
 ) -> Result<Model> {
     let recipe = FeatureRecipe::with_views(opts.views.clone());
     let (worse, better) = pair_features(pairs, &recipe, embedder, progress)?;
-    let spec = EmbedderSpec { name: opts.embedder_name.clone(), dim: embedder.dim(), identity: embedder.identity() };
-    fit_features(&worse, &better, recipe, spec, opts)
+    fit_features(&worse, &better, recipe, opts.embedder_spec(embedder), opts)
 }
 
 /// Pairwise accuracy of `model` on `pairs`.
@@ -377,8 +397,7 @@ pub fn train_files(
     let embed_secs = t.elapsed().as_secs_f64();
 
     let t = std::time::Instant::now();
-    let spec = EmbedderSpec { name: opts.embedder_name.clone(), dim: embedder.dim(), identity: embedder.identity() };
-    let mut model = fit_features(&worse, &better, recipe, spec, opts)?;
+    let mut model = fit_features(&worse, &better, recipe, opts.embedder_spec(embedder), opts)?;
     let fit_secs = t.elapsed().as_secs_f64();
     let train_accuracy = pairwise_accuracy(&model.score_features(&worse), &model.score_features(&better));
 
@@ -394,10 +413,15 @@ pub fn train_files(
     let view_names: Vec<String> = opts.views.iter().map(|v| v.name().to_string()).collect();
     model.training.valid_accuracy = valid_accuracy;
     model.training.note = format!(
-        "gleaner train quality --train {}{} --embedder {} --views {} --lambda {} --folds {} --seed {}",
+        "gleaner train quality --train {}{} --embedder {}{} --views {} --lambda {} --folds {} --seed {}",
         name(train),
         valid.map(|v| format!(" --valid {}", name(v))).unwrap_or_default(),
         opts.embedder_name,
+        match (opts.lm_layers, opts.max_tokens) {
+            (Some(l), Some(t)) => format!(" --lm-layers {l} --max-tokens {t}"),
+            (Some(l), None) => format!(" --lm-layers {l}"),
+            _ => " --lm-layers 0".into(),
+        },
         view_names.join(","),
         opts.lambdas.iter().map(f64::to_string).collect::<Vec<_>>().join(","),
         opts.folds,

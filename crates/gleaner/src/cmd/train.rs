@@ -2,7 +2,6 @@
 
 use crate::cli::{TrainCommand, TrainQualityArgs};
 use anyhow::{Context, Result, anyhow};
-use gleaner_embed::Embedder;
 use gleaner_quality::{TrainOptions, View, train_files};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -18,23 +17,50 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
     let views = a
         .views
         .split(',')
-        .map(|v| View::parse(v.trim()).ok_or_else(|| anyhow!("unknown view `{v}` (expected response, prompt or car)")))
+        .map(|v| {
+            View::parse(v.trim()).ok_or_else(|| anyhow!("unknown view `{v}` (expected chat, response, prompt or car)"))
+        })
         .collect::<Result<Vec<_>>>()?;
-    // f32 features under `--precision auto`, as the shipped default was trained (reproducible)
-    let enc = super::embed::load_embedder_with(&a.embedder, a.batch_tokens, gleaner_nn::Precision::F32)?;
+    let lm = (a.lm_layers > 0).then_some(a.lm_layers);
     let opts = TrainOptions {
         views,
         lambdas: a.lambda.clone(),
         folds: a.folds,
         seed: a.seed,
         embedder_name: a.embedder.clone(),
+        lm_layers: lm,
+        max_tokens: lm.map(|_| a.max_tokens),
+    };
+    // f32 features under `--precision auto`, as the shipped default was trained (reproducible)
+    let spec = gleaner_quality::EmbedderSpec {
+        name: a.embedder.clone(),
+        dim: 0,
+        identity: String::new(),
+        lm_layers: opts.lm_layers,
+        max_tokens: opts.max_tokens,
+    };
+    let (enc, what): (Box<dyn gleaner_embed::Embedder>, String) = match lm {
+        Some(l) => {
+            let e = gleaner_quality::LmEmbedder::load(&a.embedder, l, a.max_tokens)
+                .with_context(|| format!("loading embedder {}", a.embedder))?;
+            let what = format!(
+                "mean hidden state after block {l} of {} ({:.1}M parameters)",
+                a.embedder,
+                e.parameters() as f64 / 1e6
+            );
+            (Box::new(e), what)
+        }
+        None => (
+            gleaner_quality::load_embedder(&spec, Some(a.batch_tokens))
+                .with_context(|| format!("loading embedder {}", a.embedder))?,
+            a.embedder.clone(),
+        ),
     };
     crate::log::info(format!(
-        "training on {} ({} × {}-d {} + {} text statistics)",
+        "training on {} ({} × {}-d {what} + {} text statistics)",
         a.train.display(),
         a.views,
         enc.dim(),
-        a.embedder,
         gleaner_quality::features::TEXT_V1.len()
     ));
     let bar: Mutex<Option<(String, indicatif::ProgressBar)>> = Mutex::new(None);
@@ -50,7 +76,7 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
             pb.set_position(done as u64);
         }
     };
-    let (model, r) = train_files(&a.train, a.valid.as_deref(), &enc, &opts, &progress)
+    let (model, r) = train_files(&a.train, a.valid.as_deref(), enc.as_ref(), &opts, &progress)
         .with_context(|| format!("training a quality model on {}", a.train.display()))?;
     if let Some((_, pb)) = bar.lock().unwrap().take() {
         pb.finish_and_clear();
@@ -67,7 +93,7 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
     crate::log::info(format!(
         "trained {} → {}\n  cross-validation over {} training pairs ({} folds): {}\n  \
          chosen λ = {}; train pairwise accuracy {:.4}{valid}\n  \
-         parameters: {} trained (head: {} weights + {} standardisation constants) on the frozen {} embedder\n  \
+         parameters: {} trained (head: {} weights + {} standardisation constants) on the frozen {what}\n  \
          time: {:.1}s total (embedding {:.1}s, fitting {:.1}s, validation {:.1}s)",
         model.identity(),
         a.output.display(),
@@ -79,7 +105,6 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
         model.head_parameters(),
         model.weights.len(),
         model.mean.len() + model.scale.len(),
-        a.embedder,
         t0.elapsed().as_secs_f64(),
         r.embed_secs,
         r.fit_secs,
