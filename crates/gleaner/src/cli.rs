@@ -560,8 +560,8 @@ pub struct TrainQualityArgs {
     /// Tokens per text the LM embedder sees (LM embedders only).
     #[arg(long, default_value_t = 512)]
     pub max_tokens: usize,
-    /// Embedded views, comma-separated: chat (the ChatML conversation), response, prompt, car.
-    #[arg(long, default_value = "chat")]
+    /// Embedded views, comma-separated: response, chat (the ChatML conversation), prompt, car.
+    #[arg(long, default_value = "response")]
     pub views: String,
     /// Candidate L2 penalties; the best by cross-validation over training pairs is kept.
     #[arg(long, value_delimiter = ',', default_value = "3,10,30,100,300")]

@@ -54,10 +54,10 @@ impl TrainOptions {
 
 impl Default for TrainOptions {
     /// The recipe of the shipped default: the first 4 blocks of SmolLM2-135M-Instruct on the
-    /// ChatML view (512 tokens) plus the text statistics.
+    /// response (512 tokens) plus the text statistics.
     fn default() -> Self {
         TrainOptions {
-            views: vec![View::Chat],
+            views: vec![View::Response],
             lambdas: vec![3.0, 10.0, 30.0, 100.0, 300.0],
             folds: 5,
             seed: 0,
