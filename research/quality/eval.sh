@@ -5,7 +5,7 @@
 #   2. checks the result is byte-identical to the shipped default model;
 #   3. scores the real-Alpaca selections (rows/s, mean/median score, Spearman vs response
 #      length and vs CaR's IQS score).
-# Usage: research/quality/eval.sh [OUT_DIR]   (from anywhere; needs all-MiniLM-L6-v2 installed)
+# Usage: research/quality/eval.sh [OUT_DIR]   (from anywhere; needs SmolLM2-135M-Instruct installed)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-/tmp/gleaner-quality-eval}

@@ -99,6 +99,12 @@ impl Decoder {
     /// Loads a GGUF `llama` (SmolLM2, Llama, Mistral GGUFs) or `gemma3` file, dequantising
     /// every tensor to f32.
     pub fn from_gguf(g: &GgufFile) -> Result<Decoder> {
+        Decoder::from_gguf_blocks(g, None)
+    }
+
+    /// [`Decoder::from_gguf`] reading only the first `keep` blocks (all when `None`): the
+    /// forward ends after them, and the other blocks are never dequantised.
+    pub fn from_gguf_blocks(g: &GgufFile, keep: Option<usize>) -> Result<Decoder> {
         let arch = g.architecture()?.to_string();
         let p = g.path();
         if !matches!(arch.as_str(), "llama" | "gemma3") {
@@ -161,8 +167,13 @@ impl Decoder {
         };
         let qd = heads * head_dim;
         let kd = kv_heads * head_dim;
+        let kept = match keep {
+            None => layers,
+            Some(n) if (1..=layers).contains(&n) => n,
+            Some(n) => return Err(model_err(p, format!("cannot keep {n} of its {layers} layers"))),
+        };
         let mut names = Vec::new();
-        for i in 0..layers {
+        for i in 0..kept {
             for t in
                 ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"]
             {
@@ -182,8 +193,8 @@ impl Decoder {
             }
             Ok(v)
         };
-        let mut ls = Vec::with_capacity(layers);
-        for _ in 0..layers {
+        let mut ls = Vec::with_capacity(kept);
+        for _ in 0..kept {
             let attn_norm = next(&[hidden])?;
             let q = Linear::new(next(&[qd, hidden])?, None, qd, hidden);
             let kk = Linear::new(next(&[kd, hidden])?, None, kd, hidden);

@@ -183,15 +183,24 @@ fn file_name(p: &Path) -> String {
 /// Loads a GGUF file: the model (weights dequantised to f32) and the tokenizer from its
 /// metadata.
 pub fn load_gguf(path: &Path) -> Result<LoadedLm> {
+    load_gguf_blocks(path, None)
+}
+
+/// [`load_gguf`] keeping only the first `keep` blocks (see [`CausalLm::keep_layers`]); the
+/// other blocks are never dequantised, so memory follows the kept part.
+fn load_gguf_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
     let g = gguf::GgufFile::open(path)?;
     let tokenizer = tokenizer::from_gguf(&g)?;
-    let dec = Decoder::from_gguf(&g)?;
+    let dec = Decoder::from_gguf_blocks(&g, keep)?;
     if tokenizer.inner().get_vocab_size(true) > dec.cfg.vocab {
         return Err(Error::model(path.display().to_string(), "tokenizer vocabulary is larger than the model's"));
     }
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let len = content_hash(&mut h, path)?;
-    let identity = format!("gguf:{}:{}:{}:{:016x}", dec.cfg.arch, file_name(path), len, h.digest());
+    let mut identity = format!("gguf:{}:{}:{}:{:016x}", dec.cfg.arch, file_name(path), len, h.digest());
+    if let Some(n) = keep.filter(|&n| n < dec.cfg.layers) {
+        identity = format!("{identity}:layers={n}");
+    }
     let (bos, eos, context) = (dec.cfg.bos, dec.cfg.eos, dec.cfg.context);
     Ok(LoadedLm { model: Box::new(Model { b: dec, identity, bos, eos, context }), tokenizer })
 }
@@ -248,10 +257,23 @@ pub fn load_dir(dir: &Path) -> Result<LoadedLm> {
 /// Loads a causal LM from a `.gguf` file, an HF directory with `config.json`, or a directory
 /// holding exactly one `.gguf` file.
 pub fn load(path: &Path) -> Result<LoadedLm> {
+    load_blocks(path, None)
+}
+
+/// [`load`] keeping only the first `keep` blocks (all when `None`), as
+/// [`CausalLm::keep_layers`] does; GGUF models then never dequantise the other blocks.
+pub fn load_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
     let name = path.display().to_string();
+    let keep_after = |m: Result<LoadedLm>| -> Result<LoadedLm> {
+        let mut m = m?;
+        if let Some(n) = keep {
+            m.model.keep_layers(n)?;
+        }
+        Ok(m)
+    };
     if path.is_file() {
         return if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")) {
-            load_gguf(path)
+            load_gguf_blocks(path, keep)
         } else {
             Err(Error::model(name, "not a .gguf file or a model directory"))
         };
@@ -260,7 +282,7 @@ pub fn load(path: &Path) -> Result<LoadedLm> {
         return Err(Error::model(name, "no such file or directory"));
     }
     if path.join("config.json").is_file() {
-        return load_dir(path);
+        return keep_after(load_dir(path));
     }
     let ggufs: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| Error::io(path, e))?
@@ -268,7 +290,7 @@ pub fn load(path: &Path) -> Result<LoadedLm> {
         .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")))
         .collect();
     match ggufs.as_slice() {
-        [one] => load_gguf(one),
+        [one] => load_gguf_blocks(one, keep),
         [] => Err(Error::model(name, "directory has neither config.json nor a .gguf file")),
         _ => Err(Error::model(name, "directory has several .gguf files; name one")),
     }

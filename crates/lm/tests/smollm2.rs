@@ -23,13 +23,17 @@ fn golden() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden")
 }
 
+fn model_path() -> PathBuf {
+    std::env::var_os("GLEANER_SMOLLM2_GGUF").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+            .join(".cache/gleaner/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+    })
+}
+
 fn model() -> Option<&'static LoadedLm> {
     static M: OnceLock<Option<LoadedLm>> = OnceLock::new();
     M.get_or_init(|| {
-        let p = std::env::var_os("GLEANER_SMOLLM2_GGUF").map(PathBuf::from).unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".cache/gleaner/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
-        });
+        let p = model_path();
         if !p.is_file() {
             eprintln!("SKIP: {} not found", p.display());
             return None;
@@ -214,5 +218,39 @@ fn assets_reference_values() {
         let want = p["ppl_f32"].as_f64().unwrap();
         eprintln!("perplexity {}: {ppl:.3} (transformers f32 {want}, llama.cpp {})", p["name"], p["ppl_llamacpp"]);
         assert!((ppl - want).abs() / want < 1e-4);
+    }
+}
+
+/// Loading only the first blocks (what the quality scorer's LM embedder does) gives the same
+/// model as loading everything and truncating: same identity, layer and parameter counts,
+/// and bit-identical mean hidden states; out-of-range counts are errors.
+#[test]
+fn loading_the_first_blocks_equals_truncating_after_loading() {
+    let p = model_path();
+    if !p.is_file() {
+        eprintln!("SKIP: {} not found", p.display());
+        return;
+    }
+    let a = gleaner_lm::load_blocks(&p, Some(4)).unwrap();
+    let mut b = load(&p).unwrap();
+    let full = b.model.parameters();
+    b.model.keep_layers(4).unwrap();
+    assert_eq!(a.model.identity(), b.model.identity());
+    assert!(a.model.identity().ends_with(":layers=4"), "{}", a.model.identity());
+    assert_eq!((a.model.layers(), b.model.layers()), (4, 4));
+    assert_eq!(a.model.parameters(), b.model.parameters());
+    // SmolLM2-135M: 28.3M embedding values + 3.54M per block + the final norm
+    assert_eq!(a.model.parameters(), 49_152 * 576 + 4 * 3_540_096 + 576);
+    assert!(full > 130_000_000, "{full}");
+    let texts =
+        ["Hello there.", "<|im_start|>user\nName a colour.<|im_end|>\n<|im_start|>assistant\nBlue.<|im_end|>\n"];
+    let ids: Vec<Vec<u32>> = texts.iter().map(|t| a.tokenizer.encode(t).unwrap()).collect();
+    let refs: Vec<&[u32]> = ids.iter().map(Vec::as_slice).collect();
+    let (ea, eb) = (a.model.prompt_embedding(&refs), b.model.prompt_embedding(&refs));
+    assert_eq!(ea, eb);
+    assert!(ea.iter().flatten().all(|v| v.is_finite()));
+    for bad in [0, 31] {
+        let e = gleaner_lm::load_blocks(&p, Some(bad)).unwrap_err().to_string();
+        assert!(e.contains(&format!("cannot keep {bad} of its 30 layers")), "{e}");
     }
 }

@@ -1,6 +1,9 @@
 //! Scores Alpaca JSON files with a quality model and prints, per file: rows, scoring rate,
 //! the mean and median score, Spearman's ρ of the score against the response length (chars),
-//! and against a `score` field when the records carry one (CaR's IQS score).
+//! and against a `score` field when the records carry one (CaR's IQS score). Then, over all
+//! files pooled, the share of the first file's rows among the pooled top `n` (`n` = the first
+//! file's rows) against its base rate: with CaR's IQS top picks as the first file, how much
+//! the model agrees with IQS about which real Alpaca records are best.
 //!
 //! `cargo run --release -p gleaner-quality --example sanity -- default|MODEL.json FILE.json…`
 
@@ -19,7 +22,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "{:<34} {:>6} {:>8} {:>8} {:>8} {:>10} {:>10}",
         "file", "rows", "rows/s", "mean", "median", "rho(len)", "rho(score)"
     );
-    for f in files {
+    let mut pooled: Vec<(f64, bool)> = Vec::new();
+    for (k, f) in files.iter().enumerate() {
         let v: Vec<serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(f)?)?;
         let field = |r: &serde_json::Value, k: &str| r.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
         let recs: Vec<Record> = v
@@ -32,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let len: Vec<f64> = recs.iter().map(|r| r.output().chars().count() as f64).collect();
         let given: Vec<f64> = v.iter().filter_map(|r| r.get("score").and_then(|x| x.as_f64())).collect();
         let rho_given = if given.len() == s.len() { format!("{:.3}", spearman(&s, &given)) } else { "-".into() };
+        pooled.extend(s.iter().map(|&x| (x, k == 0)));
         let mut sorted = s.clone();
         sorted.sort_by(f64::total_cmp);
         let name = std::path::Path::new(f).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -46,5 +51,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             rho_given
         );
     }
+    let first = pooled.iter().filter(|p| p.1).count();
+    pooled.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let top = pooled[..first].iter().filter(|p| p.1).count();
+    println!(
+        "first file's share of the pooled top {first}: {:.3} (base rate {:.3})",
+        top as f64 / first.max(1) as f64,
+        first as f64 / pooled.len().max(1) as f64
+    );
     Ok(())
 }

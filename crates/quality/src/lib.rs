@@ -7,8 +7,11 @@
 //!
 //! A record (instruction, input, output) becomes a feature vector:
 //!
-//! 1. the frozen sentence embedding (all-MiniLM-L6-v2, 22.7M parameters, mean-pooled,
-//!    L2-normalised, 256 tokens) of each configured [`View`] — by default the response alone;
+//! 1. a frozen embedding of each configured [`View`] (by default the response alone): by
+//!    default the mean hidden state after the first 4 blocks of SmolLM2-135M-Instruct
+//!    ([`LmEmbedder`], 42.5M parameters, 512 tokens); or a sentence encoder such as
+//!    all-MiniLM-L6-v2 (22.7M parameters, mean-pooled, L2-normalised, 256 tokens), the
+//!    recipe of earlier defaults;
 //! 2. 19 cheap text statistics ([`features::TEXT_V1`]): length, layout and surface hygiene of
 //!    the response, and how much of the prompt it takes up.
 //!
@@ -29,9 +32,10 @@
 //! ```json
 //! {
 //!   "format": "gleaner-quality", "kind": "linear-pairwise", "version": 1,
-//!   "embedder": {"name": "all-MiniLM-L6-v2", "dim": 384, "identity": "all-MiniLM-L6-v2:90868376"},
+//!   "embedder": {"name": "SmolLM2-135M-Instruct", "dim": 576, "identity": "gguf:llama:…:layers=4:max_tokens=512",
+//!                "lm_layers": 4, "max_tokens": 512},
 //!   "features": {"views": ["response"], "text": "text-v1", "text_names": ["log_chars", …]},
-//!   "training": {"pairs": 2032, "lambda": 300.0, "cv": [[10.0, 0.8767], …], "folds": 5, "seed": 0, …},
+//!   "training": {"pairs": 2032, "lambda": 10.0, "cv": [[3.0, 0.8981], …], "folds": 5, "seed": 0, …},
 //!   "mean": [...], "scale": [...], "weights": [...]
 //! }
 //! ```

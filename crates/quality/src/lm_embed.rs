@@ -32,7 +32,7 @@ impl LmEmbedder {
     /// Loads an LM by name or path (`gleaner-models` resolution) and wraps it.
     pub fn load(name: &str, layers: usize, max_tokens: usize) -> Result<LmEmbedder> {
         let path = gleaner_models::resolve(name)?;
-        LmEmbedder::new(gleaner_lm::load(path.path())?, layers, max_tokens)
+        LmEmbedder::new(gleaner_lm::load_blocks(path.path(), Some(layers))?, layers, max_tokens)
     }
 
     /// Parameters of the kept part of the LM.
