@@ -199,7 +199,9 @@ fn default_model_reproduces_its_validation_accuracy() {
     let (worse, better): (Vec<f64>, Vec<f64>) = all.chunks(2).map(|c| (c[0], c[1])).unzip();
     let acc = gleaner_quality::pairwise_accuracy(&worse, &better);
     assert_eq!(pairs.len(), 254);
-    assert!((acc - recorded).abs() < 1e-9, "scored {acc}, recorded {recorded}");
+    // one pair of slack: another CPU's f32 kernels (AVX2 instead of AVX-512) sum in another
+    // order, and a pair whose two scores are within float noise of each other could flip
+    assert!((acc - recorded).abs() <= 1.0 / 254.0 + 1e-12, "scored {acc}, recorded {recorded}");
     assert!(acc > 0.8819, "{acc}");
     let one = scorer.score(&recs[3..4], &|_| {}).unwrap();
     assert!((one[0] - all[3]).abs() < 1e-4, "{} vs {}", one[0], all[3]);
