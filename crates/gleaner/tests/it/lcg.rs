@@ -2,12 +2,13 @@
 
 use crate::util::{data, gleaner, tmp};
 
+/// The number ending the first stderr line that contains `label`.
+fn count_on_line(err: &str, label: &str) -> Option<usize> {
+    err.lines().find(|l| l.contains(label)).and_then(|l| l.split_whitespace().last()).and_then(|n| n.parse().ok())
+}
+
 fn kept_as(err: &str, reason: &str) -> usize {
-    err.lines()
-        .find(|l| l.contains(&format!("kept as {reason}")))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    count_on_line(err, &format!("kept as {reason}")).unwrap_or(0)
 }
 
 #[test]
@@ -92,13 +93,9 @@ fn lcg_neural_head_runs_and_accounts_for_rows() {
     assert_eq!(kept_as(&err, "centroid seed") + kept_as(&err, "low confidence"), 100, "{err}");
 }
 
-/// The count after `label` on the stderr line that contains it.
+/// The count after `label` on the stderr line that contains it (which must exist).
 fn count_after(err: &str, label: &str) -> usize {
-    err.lines()
-        .find(|l| l.contains(label))
-        .and_then(|l| l.split_whitespace().last())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no `{label}` line in:\n{err}"))
+    count_on_line(err, label).unwrap_or_else(|| panic!("no `{label}` line in:\n{err}"))
 }
 
 #[test]
