@@ -74,14 +74,20 @@ pub const DEFAULT_LM_LAYERS: usize = 4;
 /// Tokens per text of the default recipe.
 pub const DEFAULT_MAX_TOKENS: usize = 512;
 
-/// Loads the embedder a model file names: the first `lm_layers` blocks of a causal LM, or a
-/// sentence encoder. Features are f32 under `--precision auto` (the arithmetic models are
-/// trained with); `batch_tokens` sets a sentence encoder's batch size.
-pub fn load_embedder(spec: &EmbedderSpec, batch_tokens: Option<usize>) -> Result<Box<dyn Embedder>> {
-    if let Some(layers) = spec.lm_layers {
-        return Ok(Box::new(LmEmbedder::load(&spec.name, layers, spec.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS))?));
+/// Loads a frozen embedder by name: the first `lm_layers` blocks of a causal LM (texts cut to
+/// `max_tokens`, default [`DEFAULT_MAX_TOKENS`]), or, without `lm_layers`, a sentence encoder
+/// (`batch_tokens` sets its batch size). Features are f32 under `--precision auto` (the
+/// arithmetic models are trained with).
+pub fn load_embedder(
+    name: &str,
+    lm_layers: Option<usize>,
+    max_tokens: Option<usize>,
+    batch_tokens: Option<usize>,
+) -> Result<Box<dyn Embedder>> {
+    if let Some(layers) = lm_layers {
+        return Ok(Box::new(LmEmbedder::load(name, layers, max_tokens.unwrap_or(DEFAULT_MAX_TOKENS))?));
     }
-    let path = gleaner_models::resolve(&spec.name)?;
+    let path = gleaner_models::resolve(name)?;
     let mut enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::F32)?;
     if let Some(b) = batch_tokens {
         enc.batch_tokens = b;
@@ -111,7 +117,8 @@ impl Scorer {
     /// Loads the model's embedder by name (a path or a name `gleaner-models` resolves, e.g.
     /// from `~/.cache/gleaner/models`).
     pub fn load(model: Model) -> Result<Scorer> {
-        let enc = load_embedder(&model.embedder, None)?;
+        let e = &model.embedder;
+        let enc = load_embedder(&e.name, e.lm_layers, e.max_tokens, None)?;
         Scorer::new(model, enc)
     }
 

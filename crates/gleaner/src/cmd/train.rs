@@ -32,13 +32,6 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
         max_tokens: lm.map(|_| a.max_tokens),
     };
     // f32 features under `--precision auto`, as the shipped default was trained (reproducible)
-    let spec = gleaner_quality::EmbedderSpec {
-        name: a.embedder.clone(),
-        dim: 0,
-        identity: String::new(),
-        lm_layers: opts.lm_layers,
-        max_tokens: opts.max_tokens,
-    };
     let (enc, what): (Box<dyn gleaner_embed::Embedder>, String) = match lm {
         Some(l) => {
             let e = gleaner_quality::LmEmbedder::load(&a.embedder, l, a.max_tokens)
@@ -51,7 +44,7 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
             (Box::new(e), what)
         }
         None => (
-            gleaner_quality::load_embedder(&spec, Some(a.batch_tokens))
+            gleaner_quality::load_embedder(&a.embedder, None, None, Some(a.batch_tokens))
                 .with_context(|| format!("loading embedder {}", a.embedder))?,
             a.embedder.clone(),
         ),

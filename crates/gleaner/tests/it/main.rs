@@ -9,5 +9,6 @@ mod badinput;
 mod embed;
 mod ifd;
 mod lcg;
+mod quality;
 mod roundtrip;
 mod select;
