@@ -449,6 +449,10 @@ impl Backbone for Decoder {
         self.layers.len()
     }
 
+    fn declared_layers(&self) -> usize {
+        self.cfg.layers
+    }
+
     fn keep_layers(&mut self, n: usize) {
         self.layers.truncate(n);
     }

@@ -160,6 +160,10 @@ impl Backbone for Gpt2 {
         self.blocks.len()
     }
 
+    fn declared_layers(&self) -> usize {
+        self.cfg.layers
+    }
+
     fn keep_layers(&mut self, n: usize) {
         self.blocks.truncate(n);
     }

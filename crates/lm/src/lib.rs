@@ -96,6 +96,7 @@ pub fn profile_report() -> Vec<(&'static str, f64)> {
 /// A [`Backbone`] plus identity: the concrete [`CausalLm`].
 struct Model<B: Backbone> {
     b: B,
+    /// Identity of the model file; [`CausalLm::identity`] adds `:layers=N` when blocks were dropped.
     identity: String,
     bos: Option<u32>,
     eos: Option<u32>,
@@ -125,7 +126,8 @@ impl<B: Backbone> CausalLm for Model<B> {
         score::mean_hidden(&self.b, seqs)
     }
     fn identity(&self) -> String {
-        self.identity.clone()
+        let kept = self.b.layers();
+        if kept < self.b.declared_layers() { format!("{}:layers={kept}", self.identity) } else { self.identity.clone() }
     }
     fn layers(&self) -> usize {
         self.b.layers()
@@ -135,10 +137,7 @@ impl<B: Backbone> CausalLm for Model<B> {
         if n == 0 || n > have {
             return Err(Error::model(&self.identity, format!("cannot keep {n} of its {have} layers")));
         }
-        if n < have {
-            self.b.keep_layers(n);
-            self.identity = format!("{}:layers={n}", self.identity);
-        }
+        self.b.keep_layers(n);
         Ok(())
     }
     fn parameters(&self) -> usize {
@@ -197,10 +196,7 @@ fn load_gguf_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
     }
     let mut h = xxhash_rust::xxh3::Xxh3::new();
     let len = content_hash(&mut h, path)?;
-    let mut identity = format!("gguf:{}:{}:{}:{:016x}", dec.cfg.arch, file_name(path), len, h.digest());
-    if let Some(n) = keep.filter(|&n| n < dec.cfg.layers) {
-        identity = format!("{identity}:layers={n}");
-    }
+    let identity = format!("gguf:{}:{}:{}:{:016x}", dec.cfg.arch, file_name(path), len, h.digest());
     let (bos, eos, context) = (dec.cfg.bos, dec.cfg.eos, dec.cfg.context);
     Ok(LoadedLm { model: Box::new(Model { b: dec, identity, bos, eos, context }), tokenizer })
 }

@@ -24,8 +24,10 @@ pub(crate) trait Backbone: Send + Sync {
     fn head(&self) -> &[f32];
     /// Lazily packed AMX copies of the head, one per vocabulary block.
     fn head_packs(&self) -> &HeadPacks;
-    /// Transformer blocks.
+    /// Transformer blocks (after [`Backbone::keep_layers`]).
     fn layers(&self) -> usize;
+    /// Transformer blocks the model file declares.
+    fn declared_layers(&self) -> usize;
     /// Keeps only the first `n` blocks (`1 ≤ n ≤ layers`): the forward then ends after block
     /// `n`, e.g. for hidden-state features of an intermediate layer.
     fn keep_layers(&mut self, n: usize);

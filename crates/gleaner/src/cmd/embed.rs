@@ -9,13 +9,9 @@ use gleaner_embed::{Embedder, SentenceEncoder};
 /// Loads a sentence-transformers model by name or path (one-term bf16 under `--precision auto`
 /// where AMX exists).
 pub fn load_embedder(name: &str, batch_tokens: usize) -> Result<SentenceEncoder> {
-    load_embedder_with(name, batch_tokens, gleaner_nn::Precision::Bf16)
-}
-
-/// [`load_embedder`] with what `--precision auto` means for it.
-pub fn load_embedder_with(name: &str, batch_tokens: usize, auto: gleaner_nn::Precision) -> Result<SentenceEncoder> {
     let path = gleaner_models::resolve(name)?;
-    let mut enc = SentenceEncoder::load_with(path.path(), auto).with_context(|| format!("loading embedder {name}"))?;
+    let mut enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::Bf16)
+        .with_context(|| format!("loading embedder {name}"))?;
     enc.batch_tokens = batch_tokens;
     Ok(enc)
 }
