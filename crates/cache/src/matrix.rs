@@ -77,8 +77,23 @@ impl Matrix {
         Ok(Matrix { row_id: ids.iter().map(|r| r.0).collect(), row_index, dim: self.dim, data })
     }
 
-    /// Writes the matrix as Parquet.
+    /// Checks that `path` can name an embedding side file: Parquet is the only format, so a
+    /// name ending in another extension (such as `.npy`) is refused instead of silently
+    /// getting Parquet bytes.
+    pub fn check_path(path: &Path) -> Result<()> {
+        match path.extension().and_then(|e| e.to_str()) {
+            None | Some("parquet" | "pq") => Ok(()),
+            Some(ext) => Err(Error::Invalid(format!(
+                "{}: embedding files are Parquet (columns row_id, row_index, embedding), not .{ext}; \
+                 name it .parquet (numpy: np.stack(pyarrow.parquet.read_table(P)['embedding'].to_numpy(zero_copy_only=False)))",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Writes the matrix as Parquet ([`Matrix::check_path`] must accept `path`).
     pub fn write(&self, path: &Path) -> Result<()> {
+        Matrix::check_path(path)?;
         let item = Arc::new(Field::new("item", DataType::Float32, false));
         let schema = Arc::new(Schema::new(vec![
             Field::new("row_id", DataType::UInt64, false),

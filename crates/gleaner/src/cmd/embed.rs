@@ -18,6 +18,7 @@ pub fn load_embedder(name: &str, batch_tokens: usize) -> Result<SentenceEncoder>
 
 pub fn run(a: EmbedArgs) -> Result<()> {
     let text = TextKind::parse(&a.text).ok_or_else(|| anyhow!("unknown --text `{}`", a.text))?;
+    gleaner_cache::Matrix::check_path(&a.output)?;
     let ds = super::read_input(&a.input)?;
     let enc = load_embedder(&a.model, a.batch_tokens)?;
     let t0 = std::time::Instant::now();

@@ -84,3 +84,13 @@ fn embed_command_writes_a_reusable_side_file() {
     let out2 = gleaner(&["embed", src.to_str().unwrap(), "-o", out.to_str().unwrap(), "--text", "lcg"]);
     assert!(String::from_utf8_lossy(&out2.stderr).contains("reusing embeddings"));
 }
+
+#[test]
+fn embed_refuses_an_output_name_that_is_not_parquet() {
+    let d = tmp();
+    let out = d.path().join("emb.npy");
+    let src = data("sample/alpaca_en_demo.json");
+    let err = fails(&["embed", src.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert!(err.contains("emb.npy") && err.contains("Parquet"), "{err}");
+    assert!(!out.exists(), "nothing may be written under the refused name");
+}
