@@ -1,5 +1,5 @@
-//! A small RFC 4180 CSV reader for CaR's expert-revised files (`src,score` and
-//! `src,pos,neg`): quoted fields may hold commas, newlines and doubled quotes.
+//! CaR's expert-revised CSV files (`src,score` and `src,pos,neg`), read with the `csv` crate:
+//! a header row, then records whose quoted fields may hold commas, newlines and doubled quotes.
 
 use gleaner_core::{Error, Result, error::Location};
 use std::path::Path;
@@ -7,92 +7,46 @@ use std::path::Path;
 /// A parsed CSV row: its fields and the 1-based line it starts on.
 pub type Row = (usize, Vec<String>);
 
-/// Parses CSV text into rows of fields, each with the 1-based line it starts on. Line ends
-/// are `\n` or `\r\n`; a final newline is optional. A quote inside an unquoted field is
-/// kept literally. Errors carry the line they were found on.
-pub fn parse(text: &str) -> std::result::Result<Vec<Row>, (usize, String)> {
-    let mut rows = Vec::new();
-    let mut row_start = 1usize;
-    let mut row = Vec::new();
-    let mut field = String::new();
-    let mut chars = text.chars().peekable();
-    let mut line = 1usize;
-    let mut in_quotes = false;
-    let mut at_field_start = true;
-    while let Some(c) = chars.next() {
-        if in_quotes {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => {
-                    in_quotes = false;
-                    match chars.peek() {
-                        None | Some(',') | Some('\n') | Some('\r') => {}
-                        Some(other) => {
-                            return Err((line, format!("unexpected {other:?} after a closing quote")));
-                        }
-                    }
-                }
-                '\n' => {
-                    line += 1;
-                    field.push(c);
-                }
-                _ => field.push(c),
-            }
-            continue;
-        }
-        match c {
-            '"' if at_field_start => {
-                in_quotes = true;
-                at_field_start = false;
-            }
-            ',' => {
-                row.push(std::mem::take(&mut field));
-                at_field_start = true;
-            }
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\n' => {
-                row.push(std::mem::take(&mut field));
-                rows.push((row_start, std::mem::take(&mut row)));
-                at_field_start = true;
-                line += 1;
-                row_start = line;
-            }
-            _ => {
-                field.push(c);
-                at_field_start = false;
-            }
-        }
-    }
-    if in_quotes {
-        return Err((line, "unterminated quoted field".into()));
-    }
-    if !field.is_empty() || !row.is_empty() {
-        row.push(field);
-        rows.push((row_start, row));
-    }
-    Ok(rows)
-}
-
 /// Reads a CSV file with a header row and returns `(header, rows)`; every row must have as
 /// many fields as the header (else an error naming the file and the row's line).
 pub fn read(path: &Path) -> Result<(Vec<String>, Vec<Row>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let mut rows = parse(&text).map_err(|(line, msg)| Error::input(path, Location::Line(line), msg))?;
-    if rows.is_empty() {
-        return Err(Error::input(path, Location::Line(1), "empty CSV file (no header)"));
-    }
-    let header = rows.remove(0).1;
-    for (line, r) in &rows {
-        if r.len() != header.len() {
-            return Err(Error::input(
-                path,
-                Location::Line(*line),
-                format!("{} fields, the header has {}", r.len(), header.len()),
-            ));
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    parse(&bytes).map_err(|(line, msg)| Error::input(path, Location::Line(line), msg))
+}
+
+/// [`read`] from memory; errors are `(line, message)`. Lines are physical lines of the text
+/// (the `csv` crate counts records, not the newlines inside quoted fields).
+fn parse(src: &[u8]) -> std::result::Result<(Vec<String>, Vec<Row>), (usize, String)> {
+    // where a record really starts: the crate may point at the `\n` of a `\r\n` before it
+    let start = |byte: u64| {
+        let mut at = (byte as usize).min(src.len());
+        while matches!(src.get(at), Some(b'\r' | b'\n')) {
+            at += 1;
         }
+        at
+    };
+    let line_at = |byte: u64| 1 + src[..start(byte)].iter().filter(|&&b| b == b'\n').count();
+    let mut r = ::csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(src);
+    let line_of = |e: &::csv::Error| e.position().map_or(1, |p| line_at(p.byte()));
+    let header: Vec<String> = r.headers().map_err(|e| (line_of(&e), e.to_string()))?.iter().map(String::from).collect();
+    if header.is_empty() {
+        return Err((1, "empty CSV file (no header)".into()));
+    }
+    let mut rows = Vec::new();
+    // physical line of each record start, counted incrementally from the previous one
+    let (mut seen_byte, mut seen_line) = (0usize, 1usize);
+    for rec in r.records() {
+        let rec = rec.map_err(|e| match e.kind() {
+            ::csv::ErrorKind::UnequalLengths { pos, expected_len, len } => {
+                (pos.as_ref().map_or(1, |p| line_at(p.byte())), format!("{len} fields, the header has {expected_len}"))
+            }
+            _ => (line_of(&e), e.to_string()),
+        })?;
+        let at = rec.position().map_or(seen_byte, |p| start(p.byte()));
+        seen_line += src[seen_byte.min(at)..at].iter().filter(|&&b| b == b'\n').count();
+        seen_byte = at;
+        let line = seen_line;
+        rows.push((line, rec.iter().map(String::from).collect()));
     }
     Ok((header, rows))
 }
@@ -102,13 +56,20 @@ mod tests {
     use super::parse;
 
     #[test]
-    fn quoted_fields() {
-        let rows = parse("src,score\n\"a, \"\"b\"\"\nc\",1\r\nplain,0\n").unwrap();
-        assert_eq!(rows.len(), 3);
-        assert_eq!(rows[1], (2, vec!["a, \"b\"\nc".to_string(), "1".into()]));
-        assert_eq!(rows[2], (4, vec!["plain".to_string(), "0".into()]));
-        assert_eq!(parse("\"open\n").unwrap_err().0, 2);
-        assert!(parse("\"a\"b,1").is_err());
-        assert_eq!(parse("x,y").unwrap(), vec![(1, vec!["x".to_string(), "y".into()])]);
+    fn quoted_fields_and_lines() {
+        let (h, rows) = parse(b"src,score\n\"a, \"\"b\"\"\nc\",1\r\nplain,0\n").unwrap();
+        assert_eq!(h, ["src", "score"]);
+        assert_eq!(rows[0], (2, vec!["a, \"b\"\nc".to_string(), "1".into()]));
+        assert_eq!(rows[1], (4, vec!["plain".to_string(), "0".into()]));
+        let (_, rows) = parse(b"x,y\n1,2").unwrap();
+        assert_eq!(rows, vec![(2, vec!["1".to_string(), "2".into()])]);
+    }
+
+    #[test]
+    fn a_short_row_names_its_line() {
+        let (line, msg) = parse(b"src,score\na,1\n\"b\nc\"\n").unwrap_err();
+        assert_eq!(line, 3, "{msg}");
+        assert!(msg.contains("1 fields, the header has 2"), "{msg}");
+        assert_eq!(parse(b"").unwrap_err().1, "empty CSV file (no header)");
     }
 }

@@ -161,8 +161,9 @@ fn csv_layouts_and_errors() {
     assert!(e.contains("line 1: expected the columns src,score"), "{e}");
     let e = err("src,score\nInstruction: a Response: b,1,extra\n");
     assert!(e.contains("line 2: 3 fields, the header has 2"), "{e}");
+    // an unclosed quote swallows the rest of the file into one field: the row it starts is named
     let e = err("src,score\n\"Instruction: a Response: b,1\n");
-    assert!(e.contains("unterminated"), "{e}");
+    assert!(e.contains("line 2: 1 fields, the header has 2"), "{e}");
 }
 
 #[test]
