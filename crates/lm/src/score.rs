@@ -95,7 +95,9 @@ fn run_batches<T: Send>(batches: &[Vec<usize>], f: impl Fn(&[usize], bool) -> T 
 }
 
 /// The NLL of each scored token. `seqs[i]` scores tokens `score_from[i]..len` (token `j`
-/// predicted from position `j − 1`); invalid sequences and token 0 give NaN.
+/// predicted from position `j − 1`); invalid sequences and token 0 give NaN. A sequence whose
+/// tokens begin another sequence of the same call is not run on its own: its NLLs are read
+/// from that longer forward (the same values up to f32 rounding).
 pub(crate) fn nll(b: &dyn Backbone, seqs: &[&[u32]], score_from: &[usize]) -> Vec<Vec<f32>> {
     assert_eq!(seqs.len(), score_from.len(), "one score_from per sequence");
     let mut out: Vec<Vec<f32>> =
@@ -103,20 +105,27 @@ pub(crate) fn nll(b: &dyn Backbone, seqs: &[&[u32]], score_from: &[usize]) -> Ve
     // Sequences that have something to score and can be run.
     let run: Vec<usize> =
         (0..seqs.len()).filter(|&i| score_from[i].max(1) < seqs[i].len() && valid(b, seqs[i])).collect();
-    let lens: Vec<usize> = run.iter().map(|&i| seqs[i].len()).collect();
+    // A sequence that is a prefix of another (or equal to it) is scored inside that one's
+    // forward: in a causal LM, position j sees only tokens ..= j.
+    let riders = prefix_hosts(seqs, &run);
+    let riding: std::collections::HashSet<usize> = riders.values().flatten().copied().collect();
+    let hosts: Vec<usize> = run.iter().copied().filter(|i| !riding.contains(i)).collect();
+    let lens: Vec<usize> = hosts.iter().map(|&i| seqs[i].len()).collect();
     let batches: Vec<Vec<usize>> =
-        plan_batches(&lens, batch_tokens()).into_iter().map(|bt| bt.into_iter().map(|k| run[k]).collect()).collect();
+        plan_batches(&lens, batch_tokens()).into_iter().map(|bt| bt.into_iter().map(|k| hosts[k]).collect()).collect();
     let results = run_batches(&batches, |members, par| {
         let packed = Packed::from_lengths(members.iter().map(|&i| seqs[i].len()));
         let ids: Vec<u32> = members.iter().flat_map(|&i| seqs[i].iter().copied()).collect();
         let x = b.forward(&ids, &packed, par);
         // (row of the predicting position, target id, output sequence, output slot)
         let mut targets: Vec<(usize, u32, usize, usize)> = Vec::new();
-        for (k, &i) in members.iter().enumerate() {
+        for (k, &h) in members.iter().enumerate() {
             let start = packed.offsets[k];
-            let from = score_from[i];
-            for (j, &tok) in seqs[i].iter().enumerate().skip(from.max(1)) {
-                targets.push((start + j - 1, tok, i, j - from));
+            for &i in std::iter::once(&h).chain(riders.get(&h).into_iter().flatten()) {
+                let from = score_from[i];
+                for (j, &tok) in seqs[i].iter().enumerate().skip(from.max(1)) {
+                    targets.push((start + j - 1, tok, i, j - from));
+                }
             }
         }
         let vals = score_rows(b, &x, &targets, par);
@@ -128,6 +137,27 @@ pub(crate) fn nll(b: &dyn Backbone, seqs: &[&[u32]], score_from: &[usize]) -> Ve
         }
     }
     out
+}
+
+/// For the sequences `run`, the ones whose tokens are a prefix of (or equal to) another's,
+/// grouped under that longer *host*: `host → riders`. Hosts are never riders themselves.
+/// Sorting the sequences puts every sequence right before those it is a prefix of, so one
+/// pass from the back resolves chains (a prefix of a prefix joins the longest).
+fn prefix_hosts(seqs: &[&[u32]], run: &[usize]) -> std::collections::HashMap<usize, Vec<usize>> {
+    let mut order = run.to_vec();
+    order.sort_by(|&a, &b| seqs[a].cmp(seqs[b]).then(a.cmp(&b)));
+    let mut host = vec![usize::MAX; order.len()];
+    let mut riders: std::collections::HashMap<usize, Vec<usize>> = std::collections::HashMap::new();
+    for k in (0..order.len()).rev() {
+        host[k] = match order.get(k + 1) {
+            Some(&next) if seqs[next].starts_with(seqs[order[k]]) => host[k + 1],
+            _ => order[k],
+        };
+        if host[k] != order[k] {
+            riders.entry(host[k]).or_default().push(order[k]);
+        }
+    }
+    riders
 }
 
 /// Scored rows per pass of the fused head.
@@ -272,6 +302,19 @@ mod tests {
         for batch in &b[1..] {
             assert!(batch.iter().map(|&i| lens[i]).sum::<usize>() <= 310);
         }
+    }
+
+    #[test]
+    fn prefixes_ride_in_the_longest_sequence_that_starts_with_them() {
+        let (a, b, c, d, e) = (vec![1u32, 2, 3, 4], vec![1u32, 2], vec![1u32, 2, 3], vec![1u32, 5], vec![1u32, 2]);
+        let seqs: Vec<&[u32]> = vec![&a, &b, &c, &d, &e];
+        let r = prefix_hosts(&seqs, &[0, 1, 2, 3, 4]);
+        let mut on_a = r[&0].clone();
+        on_a.sort();
+        assert_eq!(on_a, vec![1, 2, 4], "b, c and the duplicate e ride in a");
+        assert_eq!(r.len(), 1, "d is a host of nothing and rides nowhere");
+        // only sequences in `run` take part
+        assert!(prefix_hosts(&seqs, &[1, 3]).is_empty());
     }
 
     #[test]

@@ -254,3 +254,29 @@ fn loading_the_first_blocks_equals_truncating_after_loading() {
         assert!(e.contains(&format!("cannot keep {bad} of its 30 layers")), "{e}");
     }
 }
+
+/// A pass whose tokens are a prefix of another pass in the same call is scored inside the
+/// longer one's forward (multi-turn conditioned passes are such chains). Its NLLs must be the
+/// ones a forward of its own gives: the same weights and positions, only other batch sizes in
+/// the products, so agreement is to f32 rounding (1e-5 leaves a wide margin over the ~1e-6
+/// seen).
+#[test]
+fn a_prefix_scored_inside_a_longer_pass_equals_its_own_forward() {
+    let Some(m) = model() else { return };
+    let text = "<|im_start|>user\nName three primary colours.<|im_end|>\n<|im_start|>assistant\nRed, yellow and blue.\
+                <|im_end|>\n<|im_start|>user\nAnd the secondary ones?<|im_end|>\n<|im_start|>assistant\nOrange, green and purple.";
+    let full = m.tokenizer.encode(text).unwrap();
+    let cut = full.len() * 2 / 3;
+    let (short, other) = (full[..cut].to_vec(), full[..cut / 2].to_vec());
+    let together = m.model.nll(&[&full, &short, &other, &short], &[1, 5, 3, 5]);
+    let alone: Vec<Vec<f32>> = [(&full, 1), (&short, 5), (&other, 3)]
+        .iter()
+        .map(|(s, f)| m.model.nll(&[s.as_slice()], &[*f]).remove(0))
+        .collect();
+    for (got, want) in together.iter().zip([&alone[0], &alone[1], &alone[2], &alone[1]]) {
+        assert_eq!(got.len(), want.len());
+        for (a, b) in got.iter().zip(want.iter()) {
+            assert!(a.is_finite() && (a - b).abs() <= 1e-5, "{a} vs {b}");
+        }
+    }
+}

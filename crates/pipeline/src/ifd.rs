@@ -22,7 +22,9 @@
 //! `loss_*` and `ifd_*` are the **mean over its turns that could be scored** (each turn counts
 //! once, whatever its length, so a long last answer does not drown the others); `*_min` is
 //! the minimum, the turn where the context helped most. Single-turn records give exactly the
-//! reference values.
+//! reference values. All passes of a chunk go to the model in one call, so a turn's
+//! conditioned pass that is a token prefix of a later turn's is computed inside that longer
+//! forward (`gleaner_lm`'s NLL driver shares prefixes), not run again.
 
 use crate::Observer;
 use crate::ifd_plan::{Planner, TurnPlan};
