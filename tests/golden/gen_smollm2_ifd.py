@@ -9,7 +9,7 @@ Regenerate (from the repo root, after `bash scripts/ref-env.sh`; ~10-20 min on 2
 
 Writes, next to this file:
   smollm2_ifd.jsonl        one line per Alpaca pair (schema in README.md)
-  smollm2_reference.json   the ASSETS.md reference case, perplexity sanity sentences and the
+  smollm2_reference.json   the docs/models.md reference case, perplexity sanity sentences and the
                            aggregate f32-vs-llama.cpp differences
 
 Implementations:
@@ -25,7 +25,7 @@ Implementations:
 Token ids come from the HF tokenizer built from the GGUF with the smollm pre-tokenizer restored
 (see gen_smollm2_tokens.py); every sequence is checked to equal llama.cpp's tokenisation.
 
-Templates (SPEC.md sections 0.3, 2.4, 3.2):
+Templates (docs/methods.md §0.3, §2.4, §3.2):
   none   (Superfiltering): prompt = I+"\\n"+X+"\\n" (X non-empty) or I+"\\n"; cond = prompt+O,
          ML 1024, span start s = token count of cond[:cond.rfind(O)]; direct = O alone,
          truncated at 1024 - L_Q + 1 (L_Q = token count of the prompt, capped at 1024),
@@ -69,7 +69,7 @@ IM_MID = "<|im_end|>\n<|im_start|>assistant\n"
 IM_ASSIST = "<|im_start|>assistant\n"
 
 REF_INSTRUCTION = "Give three tips for staying healthy."
-# Candidate 28-token three-item answers for the ASSETS.md reference case (checked to be 28
+# Candidate 28-token three-item answers for the docs/models.md reference case (checked to be 28
 # tokens). The first one is the primary; the others show how much the value moves with wording.
 REF_ANSWERS = [
     "1. Eat a balanced diet with plenty of fruits and vegetables.\n2. Exercise regularly.\n3. Get enough sleep every night.",
@@ -78,9 +78,9 @@ REF_ANSWERS = [
     "1. Eat a balanced diet.\n2. Exercise regularly.\n3. Get enough sleep.\n\nThese habits keep you healthy.",
 ]
 FLUENT = "The capital of France is Paris. It is known for the Eiffel Tower, which was built in 1889 for the World's Fair."
-# (name, text, prepend <|im_start|> (id 1) as a BOS?, what ASSETS.md says). PPL = exp(mean NLL of
+# (name, text, prepend <|im_start|> (id 1) as a BOS?, what docs/models.md says). PPL = exp(mean NLL of
 # tokens 1..T-1); with the BOS prepended, every token of the text is scored (the first given BOS).
-# ASSETS.md does not give its word salad; the two below show how much a salad's PPL varies.
+# docs/models.md does not give its word salad; the two below show how much a salad's PPL varies.
 PPL_SENTENCES = [
     ("fluent", FLUENT, False, "PPL ~ 6.1 (llama.cpp)"),
     ("fluent_bos", FLUENT, True, "PPL ~ 6.1 (llama.cpp)"),
@@ -133,7 +133,7 @@ class Tok:
 
 
 def span_pass(tok, text, span, ml):
-    """SPEC 2.4 span pass: (ids truncated at ml, span start, truncated?, boundary_merge?)."""
+    """docs/methods.md §2.4 span pass: (ids truncated at ml, span start, truncated?, boundary_merge?)."""
     full = tok(text)
     ids = full[:ml]
     prefix = text[: text.rfind(span)]

@@ -1,9 +1,9 @@
 //! Per-row confidence scores from class probabilities.
 //!
-//! LCG ranks the pool by ascending confidence and keeps the least confident rows (SPEC §4.4).
-//! The standard score, and the default, is the maximum class probability; the margin between
-//! the two most probable classes is offered as an alternative (it separates "torn between two
-//! clusters" from "spread over many").
+//! LCG ranks the pool by ascending confidence and keeps the least confident rows
+//! (docs/methods.md §4.4). The standard score, and the default, is the maximum class
+//! probability; the margin between the two most probable classes is offered as an alternative
+//! (it separates "torn between two clusters" from "spread over many").
 
 use crate::Probabilities;
 use gleaner_core::Error;

@@ -1,6 +1,6 @@
 //! # gleaner-classify
 //!
-//! The lightweight classifiers that Low-Confidence Gold (LCG, SPEC §4) trains on its
+//! The lightweight classifiers that Low-Confidence Gold (LCG, docs/methods.md §4) trains on its
 //! centroid pseudo-labels, and the confidence scores that rank the pool.
 //!
 //! - [`MultinomialNb`] — scikit-learn's

@@ -1,6 +1,6 @@
 //! Multinomial naive Bayes over bag-of-words counts, equal to scikit-learn's
 //! `Pipeline([("vectorizer", CountVectorizer()), ("classifier", MultinomialNB())])` with every
-//! default (the pipeline of LCG's `models/MultinomialNB.py`, SPEC §4.3).
+//! default (the pipeline of LCG's `models/MultinomialNB.py`, docs/methods.md §4.3).
 //!
 //! ## Features (`CountVectorizer()`)
 //!

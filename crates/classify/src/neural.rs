@@ -1,10 +1,10 @@
 //! A softmax classifier head on frozen sentence embeddings: LCG's "neural classifier".
 //!
-//! LCG (SPEC §4.3) fine-tunes DistilBERT for 3 epochs at learning rate 1e-6 (plain Adam, weight
-//! decay 1e-2, batch 16, cross-entropy) and *deliberately* under-trains it, so that its class
-//! probabilities stay soft and the least confident pool items are informative. No DistilBERT
-//! weights are available offline, so this module trains only a head on frozen embeddings
-//! (MiniLM, 384-d, from `gleaner-embed`; the caller passes the `n × dim` matrix):
+//! LCG (docs/methods.md §4.3) fine-tunes DistilBERT for 3 epochs at learning rate 1e-6 (plain
+//! Adam, weight decay 1e-2, batch 16, cross-entropy) and *deliberately* under-trains it, so that
+//! its class probabilities stay soft and the least confident pool items are informative. No
+//! DistilBERT weights are available offline, so this module trains only a head on frozen
+//! embeddings (MiniLM, 384-d, from `gleaner-embed`; the caller passes the `n × dim` matrix):
 //!
 //! - **Linear** (the default): `softmax(W·x + b)`, multinomial logistic regression.
 //! - **MLP** (`hidden = Some(h)`): `softmax(W₂·relu(W₁·x + b₁) + b₂)`.

@@ -1,4 +1,4 @@
-//! Facility location by lazy greedy (Superfiltering.D, SPEC §3.5).
+//! Facility location by lazy greedy (Superfiltering.D, docs/methods.md §3.5).
 //!
 //! Maximises `f(S) = Σᵢ max_{j ∈ S} s_ij` over `|S| = budget` with submodlib's dense
 //! euclidean kernel `s_ij = exp(−‖xᵢ − xⱼ‖₂ / d)`, `d` the number of columns, and

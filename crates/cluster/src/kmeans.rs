@@ -35,9 +35,10 @@ use crate::{BLOCK_ROWS, centred_rows, centred_sq_norms, check_matrix, mean_and_m
 /// How many clusters to use for `n` rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KRule {
-    /// `⌊√(n / 2)⌋`, CaR's rule (SPEC §1.6; 161 on Alpaca's 52,002 rows).
+    /// `⌊√(n / 2)⌋`, CaR's rule (docs/methods.md §1.6; 161 on Alpaca's 52,002 rows).
     CarSqrtHalf,
-    /// `⌊√(n / 8)⌋`, the rule in LCG's code (SPEC §4.2; its released files used 40 instead).
+    /// `⌊√(n / 8)⌋`, the rule in LCG's code (docs/methods.md §4.2; its released files used 40
+    /// instead).
     LcgSqrtEighth,
     /// A fixed count.
     Fixed(usize),
@@ -749,7 +750,7 @@ pub fn transform(x: &[f32], n: usize, d: usize, centroids: &[f32], k: usize) -> 
 
 /// For each cluster id `0..=max(labels)`, its members sorted ascending by `distance` (ties by
 /// row index), truncated to the first `min(m, size)` (LCG's 40 × 40 centroid-nearest set,
-/// SPEC §4.2). Errors when `labels` and `distance` differ in length.
+/// docs/methods.md §4.2). Errors when `labels` and `distance` differ in length.
 pub fn nearest_per_cluster(labels: &[u32], distance: &[f32], m: usize) -> Result<Vec<Vec<usize>>> {
     if labels.len() != distance.len() {
         return Err(Error::Invalid(format!(

@@ -6,16 +6,16 @@
 //! - [`pca`]: principal component analysis as scikit-learn's `PCA(n_components=0.95)` does it
 //!   (covariance in `f64`, symmetric eigendecomposition with faer, the `svd_flip` sign
 //!   convention, the `searchsorted(..., side="right") + 1` component count). Used by CaR
-//!   (SPEC §1.6) and LCG (SPEC §4.2) before clustering.
+//!   (docs/methods.md §1.6) and LCG (docs/methods.md §4.2) before clustering.
 //! - [`mod@kmeans`]: k-means with scikit-learn's greedy k-means++ seeding, Lloyd iterations on
 //!   GEMM distances (‖x‖² + ‖c‖² − 2·x·cᵀ, blocked over rows) with sklearn's tolerance and
 //!   empty-cluster relocation, a seeded mini-batch mode for millions of rows, distances to
 //!   centroids ([`kmeans::transform`]) and LCG's centroid-nearest members
 //!   ([`kmeans::nearest_per_cluster`]). The cluster-count rules of CaR and LCG are in
 //!   [`kmeans::KRule`].
-//! - [`facility`]: facility-location maximisation (Superfiltering.D, SPEC §3.5) by lazy greedy
-//!   with submodlib's euclidean similarity `exp(−‖xᵢ − xⱼ‖ / d)`, never materialising the
-//!   `n × n` kernel.
+//! - [`facility`]: facility-location maximisation (Superfiltering.D, docs/methods.md §3.5) by
+//!   lazy greedy with submodlib's euclidean similarity `exp(−‖xᵢ − xⱼ‖ / d)`, never
+//!   materialising the `n × n` kernel.
 //!
 //! Every entry point validates its input and returns [`gleaner_core::Error::Invalid`] for an
 //! empty matrix, a shape mismatch, a non-finite value or an impossible parameter (such as

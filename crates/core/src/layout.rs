@@ -1,4 +1,5 @@
-//! The exact text each method embeds or scores (SPEC §1.3, §1.6, §2.2, §3.2, §3.5, §4.2).
+//! The exact text each method embeds or scores (docs/methods.md §1.3, §1.6, §2.2, §3.2, §3.5,
+//! §4.2).
 //!
 //! Multi-turn records: the single-turn strings are built from the first exchange (first user
 //! turn, its Alpaca input, first assistant turn), and every later turn is appended in order,
@@ -147,15 +148,15 @@ pub fn custom_text(r: &Record, template: &str) -> String {
         .replace("{conversation}", &conversation_text(r))
 }
 
-/// The Alpaca prompt with input (SPEC §2.2), verbatim.
+/// The Alpaca prompt with input (docs/methods.md §2.2), verbatim.
 pub const ALPACA_WITH_INPUT: &str = "Below is an instruction that describes a task, paired with an input that provides further context. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Input:\n{input}\n\n### Response:";
-/// The Alpaca prompt without input (SPEC §2.2), verbatim.
+/// The Alpaca prompt without input (docs/methods.md §2.2), verbatim.
 pub const ALPACA_NO_INPUT: &str = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:";
-/// Vicuna prompt with input (SPEC §2.2, `_vic` scripts).
+/// Vicuna prompt with input (docs/methods.md §2.2, `_vic` scripts).
 pub const VICUNA_WITH_INPUT: &str = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions. USER: {instruction}\nInput:\n{input} ASSISTANT:";
 /// Vicuna prompt without input.
 pub const VICUNA_NO_INPUT: &str = "A chat between a curious user and an artificial intelligence assistant. The assistant gives helpful, detailed, and polite answers to the user's questions. USER: {instruction} ASSISTANT:";
-/// The reversed-IFD instruction wrapper (SPEC §3.6), before the response.
+/// The reversed-IFD instruction wrapper (docs/methods.md §3.6), before the response.
 pub const REVERSE_HEAD: &str =
     "Below is the response to an instruction, please guess the corresponding instruction for the given response.\n";
 /// The reversed-IFD instruction wrapper, after the response.
@@ -245,7 +246,7 @@ impl Template {
     }
 
     /// The no-input prompt with `{instruction}` replaced verbatim (used by reversed IFD, which
-    /// always takes the no-input form, SPEC §3.6).
+    /// always takes the no-input form, docs/methods.md §3.6).
     pub fn no_input_prompt(self, instruction: &str) -> String {
         self.prompt(None, instruction, "")
     }

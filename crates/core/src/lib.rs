@@ -6,7 +6,7 @@
 //!   field kept verbatim in [`Record::fields`] so that writing it back loses nothing.
 //! - [`RowId`]: a stable 64-bit id derived from a record's content and its occurrence among
 //!   identical contents, so scores computed in one run join rows of another.
-//! - [`layout`]: the exact text strings each method embeds or scores (SPEC §1–§4).
+//! - [`layout`]: the exact text strings each method embeds or scores (docs/methods.md §1–§4).
 //! - [`nonfinite`]: Python's `NaN` / `Infinity` JSON literals, kept through a round trip.
 //! - [`Accounting`]: every input row is kept, dropped with a reason, or errored.
 //! - [`Error`]: the structured error type with an optional `hint:` line.

@@ -1,6 +1,6 @@
 //! Python's non-standard JSON literals `NaN`, `Infinity` and `-Infinity`.
 //!
-//! `json.dump` writes them for float NaN and infinities (SPEC §0.2): Superfiltering's
+//! `json.dump` writes them for float NaN and infinities (docs/methods.md §0.2): Superfiltering's
 //! `ifd_ppl` files and Cherry's `ifd_score` files contain them. Strict JSON parsers reject
 //! them, and `serde_json::Value` cannot hold a non-finite number. gleaner therefore rewrites
 //! each literal that appears *outside* a string into a reserved sentinel string before parsing,

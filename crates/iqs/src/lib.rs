@@ -1,7 +1,7 @@
 //! # gleaner-iqs
 //!
 //! Inference for CaR's Instruction Quality Scorer (IQS), a COMET `InstructionMetric`
-//! regression model (SPEC §1.3), loaded from its released on-disk format:
+//! regression model (docs/methods.md §1.3), loaded from its released on-disk format:
 //!
 //! - `DIR/hparams.yaml` (COMET hyper-parameters) and `DIR/checkpoints/*.ckpt` (a PyTorch
 //!   Lightning checkpoint whose `state_dict` holds `encoder.model.*`, `layerwise_attention.*`

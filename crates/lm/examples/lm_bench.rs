@@ -2,8 +2,8 @@
 //!
 //! `cargo run --release -p gleaner-lm --example lm_bench -- MODEL DATA.json [N] [batch_tokens]`
 //!
-//! Uses Cherry's Alpaca template (SPEC §2.2): cond = prompt ‖ output scored over the output
-//! span, direct = "### Response:" ‖ output; both truncated at 512 tokens. Prints forwarded
+//! Uses Cherry's Alpaca template (docs/methods.md §2.2): cond = prompt ‖ output scored over the
+//! output span, direct = "### Response:" ‖ output; both truncated at 512 tokens. Prints forwarded
 //! tokens per second (all tokens of both passes, as a batch-1 HF loop would forward them).
 
 use gleaner_lm::load;

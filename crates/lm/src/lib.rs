@@ -14,7 +14,7 @@
 //!   projection, which is ~20% of a small model's FLOPs per row.
 //! - [`CausalLm::prompt_embedding`] is the mean of the last hidden states over all tokens,
 //!   taken **after** the final norm (HF `output_hidden_states[-1]` for Llama / GPT-2), as
-//!   Cherry's pre-experience step uses (SPEC §2.3).
+//!   Cherry's pre-experience step uses (docs/methods.md §2.3).
 //!
 //! ## Exactness
 //!
@@ -22,7 +22,7 @@
 //! `gemm` crate in f32. Against HF transformers' fp32 forward on the same (dequantised)
 //! weights, per-token NLLs agree to about 1e-4 (see the crate's parity tests for the
 //! measured maxima). llama.cpp quantises activations to Q8 in its matmuls and differs from
-//! both by 0.005–0.08 nats of mean NLL (ASSETS.md), so llama.cpp numbers are *not* the
+//! both by 0.005–0.08 nats of mean NLL (docs/models.md), so llama.cpp numbers are *not* the
 //! reference for this path.
 //!
 //! Rotary layouts: GGUF llama Q/K rows are permuted by llama.cpp's converter, so GGUF llama

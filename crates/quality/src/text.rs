@@ -93,7 +93,7 @@ pub fn record_parts(r: &Record) -> (String, String, String) {
 }
 
 /// CaR's IQS input layout, `"Instruction: " ‖ I ‖ " Input: " ‖ X ‖ " Response: " ‖ O` with
-/// `" Input: "` always present (SPEC §1.3), built from already-normalised parts.
+/// `" Input: "` always present (docs/methods.md §1.3), built from already-normalised parts.
 pub fn car_layout(instruction: &str, input: &str, output: &str) -> String {
     format!("Instruction: {instruction} Input: {input} Response: {output}")
 }

@@ -25,7 +25,7 @@ Writes, next to this file:
                            the PCA output, the float64 facility-location greedy reference,
                            versions and timings
 
-Facility location reference (Superfiltering.D, SPEC 3.5): rows 0..799 of emb.npy as given
+Facility location reference (Superfiltering.D, docs/methods.md §3.5): rows 0..799 of emb.npy as given
 (already unit length), s_ij = exp(-||x_i - x_j||_2 / 384) with the distance computed in float64
 from exact coordinate differences, s_ii = 1 (submodlib's helper.cpp euclidean kernel), and
 plain (non-lazy) greedy for budget 50: gain_j = sum_i max(0, s_ij - cur_i), np.argmax (lowest

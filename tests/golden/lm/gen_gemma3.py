@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden fixtures for Gemma-3-270M (GGUF Q4_K_M) used by crates/lm/tests/gemma3.rs.
 
-Regenerate from the repo root (needs the assembled GGUF, see ASSETS.md; ~5-10 min on 2 cores):
+Regenerate from the repo root (needs the assembled GGUF, see docs/models.md; ~5-10 min on 2 cores):
 
     .venv-ref/bin/python tests/golden/lm/gen_gemma3.py
 

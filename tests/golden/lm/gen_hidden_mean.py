@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden mean last-layer hidden states (Cherry pre-experience `sent_emb`, SPEC 2.3) for
+"""Golden mean last-layer hidden states (Cherry pre-experience `sent_emb`, docs/methods.md §2.3) for
 crates/lm's `prompt_embedding`: HF transformers `output_hidden_states=True`,
 `hidden_states[-1].mean(dim=1)` over all tokens (BOS included where the tokenizer adds one).
 For Llama and GPT-2 `hidden_states[-1]` is taken after the final norm (model.norm / ln_f).

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Golden fixture for LCG's MultinomialNB classifier (SPEC section 4.3).
+"""Golden fixture for LCG's MultinomialNB classifier (docs/methods.md §4.3).
 
 Trains the exact sklearn pipeline of Low-Confidence_Gold `models/MultinomialNB.py`
 / `src/MultinomialNB/sample.py` (all defaults):

@@ -1,7 +1,7 @@
 """Shared helpers for the tiny-model golden generators (gen_tiny_*.py).
 
-Everything here is reference semantics written from SPEC.md (sections 2.2, 2.4,
-3.2) and the original scripts (Cherry_LLM cherry_seletion/data_analysis.py and
+Everything here is reference semantics written from docs/methods.md (§2.2, §2.4,
+§3.2) and the original scripts (Cherry_LLM cherry_seletion/data_analysis.py and
 data_by_IFD.py, Superfiltering code_ifd/data_analysis.py).
 """
 import json
@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("GLEANER_SHARED_DATA", "/work/shared/data"))
 SEL = DATA / "alpaca-selections"
 
-# SPEC 2.2 (strings exact)
+# docs/methods.md §2.2 (strings exact)
 ALPACA_PROMPT_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides further context. "
     "Write a response that appropriately completes the request.\n\n"
@@ -30,7 +30,7 @@ ALPACA_PROMPT_NO_INPUT = (
     "### Instruction:\n{instruction}\n\n### Response:"
 )
 CHERRY_DIRECT_PREFIX = "### Response:"
-# SPEC 3.2 (template "none")
+# docs/methods.md §3.2 (template "none")
 NONE_PROMPT_INPUT = "{instruction}\n{input}\n"
 NONE_PROMPT_NO_INPUT = "{instruction}\n"
 
@@ -147,7 +147,7 @@ def hf_loss(model, ids, start):
 
 
 def span_pass(model, tok, hf_tok, text, span, max_length):
-    """SPEC 2.4 span pass.  Returns ids, span start s, per-token NLLs (T-1 entries,
+    """docs/methods.md §2.4 span pass.  Returns ids, span start s, per-token NLLs (T-1 entries,
     entry j = NLL of token j+1), the HF loss over tokens s..T-1 and its float64
     mean recomputed from the float32 token NLLs (Cherry's np.mean of the list)."""
     ids = encode_trunc(tok, text, max_length)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tiny GPT-2 checkpoint + Superfiltering golden (SPEC 3.2, span pass of 2.4).
+"""Tiny GPT-2 checkpoint + Superfiltering golden (docs/methods.md §3.2, span pass of §2.4).
 
 Builds, fully offline:
   tests/golden/tiny/gpt2/            config.json, model.safetensors (GPT2LMHeadModel,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tiny CaR IQS (COMET `InstructionMetric`) checkpoint + golden (SPEC 1.3).
+"""Tiny CaR IQS (COMET `InstructionMetric`) checkpoint + golden (docs/methods.md §1.3).
 
 Reproduces the on-disk layout of CaR's IQS checkpoint
 (`lightning_logs/instruction_score/{hparams.yaml, checkpoints/*.ckpt}`) at toy size:

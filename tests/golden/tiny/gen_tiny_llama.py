@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tiny Llama checkpoint + Cherry (IFD) golden (SPEC 2.2, 2.4) and template-none golden.
+"""Tiny Llama checkpoint + Cherry (IFD) golden (docs/methods.md §2.2, §2.4) and template-none golden.
 
 Builds, fully offline:
   tests/golden/tiny/llama/   config.json, model.safetensors (LlamaForCausalLM: 2 layers,
@@ -13,10 +13,10 @@ Builds, fully offline:
   tests/golden/tiny/llama_golden.json
 
 Golden sections:
-  cherry_cases / cherry_small_max_length_cases: Alpaca template (SPEC 2.2), Cherry
-      data_analysis.py mode cherry + data_by_IFD.py (SPEC 2.4), max_length 512.
+  cherry_cases / cherry_small_max_length_cases: Alpaca template (docs/methods.md §2.2), Cherry
+      data_analysis.py mode cherry + data_by_IFD.py (docs/methods.md §2.4), max_length 512.
   none_cases / none_small_max_length_cases: template none with Superfiltering
-      semantics (SPEC 3.2) but with the Llama tokenizer (BOS added), max_length 1024.
+      semantics (docs/methods.md §3.2) but with the Llama tokenizer (BOS added), max_length 1024.
 
 Run: /work/main/.venv-ref/bin/python tests/golden/tiny/gen_tiny_llama.py
 """
@@ -189,7 +189,7 @@ def main():
                 "direct_truncated": direct["n_tokens"] < len(tok.encode(direct_text).ids),
             }
             case.update(C.ratio_fields(cond, direct))
-            # data_by_IFD.py filters (SPEC 2.4 steps 2, 5, 6, 8)
+            # data_by_IFD.py filters (docs/methods.md §2.4 steps 2, 5, 6, 8)
             if ml - L_Q <= 0:
                 reason = "max_length - L_Q <= 0"
             elif len1 <= 0 or len2 <= 0:

@@ -47,7 +47,7 @@ fn minilm_matches_sentence_transformers_on_500_real_texts() {
 
 #[test]
 fn minilm_reference_sentences_from_assets() {
-    // ASSETS.md's values carry 6 decimals: the f32 reference arithmetic (bf16 tiles differ by
+    // docs/models.md's values carry 6 decimals: the f32 reference arithmetic (bf16 tiles differ by
     // ~1e-4 per component; their agreement is checked by the 500-text cosine golden below).
     let p = gleaner_models::resolve("all-MiniLM-L6-v2").expect("run `gleaner models fetch` first");
     let enc = SentenceEncoder::load_with(p.path(), gleaner_nn::Precision::F32).unwrap();

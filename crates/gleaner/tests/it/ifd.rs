@@ -11,7 +11,7 @@
 //!   30 layers); a mean of such differences cannot exceed it. `ifd_ppl = exp(Δ)` then agrees
 //!   to a relative 4e-4.
 //! - against llama.cpp, **0.1 nats** on each mean loss: llama.cpp quantises activations to Q8
-//!   in its matmuls and keeps an f16 KV cache, so it is a different computation; ASSETS.md
+//!   in its matmuls and keeps an f16 KV cache, so it is a different computation; docs/models.md
 //!   reports 0.005–0.08 nats of mean-NLL difference between the two paths.
 //! - the number of scored tokens must be equal: it tests the span and truncation rules.
 
