@@ -30,13 +30,15 @@ impl std::fmt::Display for Location {
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// An I/O failure on a named file.
-    #[error("{path}: {source}")]
+    ///
+    /// The message already includes the OS error, so the variant reports no
+    /// [`std::error::Error::source`]: a chain printer (anyhow's `{:#}`) would print it twice.
+    #[error("{path}: {error}")]
     Io {
         /// The file involved.
         path: PathBuf,
-        /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        /// The underlying error (part of the message, not a `source()`).
+        error: std::io::Error,
     },
     /// Bad content at a known place in an input file.
     #[error("{path}: {location}: {message}")]
@@ -82,8 +84,8 @@ pub enum Error {
 
 impl Error {
     /// Shorthand for an [`Error::Io`].
-    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+    pub fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Self {
+        Error::Io { path: path.into(), error }
     }
 
     /// Shorthand for an [`Error::Input`].
@@ -103,16 +105,55 @@ impl Error {
                 Some("pass `--on-error skip` to skip bad records and count them, or fix the record".into())
             }
             Error::Format { .. } => {
-                Some("name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet`".into())
+                Some("name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet|csv`".into())
             }
             Error::Model { .. } => Some(
                 "run `gleaner models fetch` to install the default models, or pass a directory or .gguf path".into(),
             ),
             Error::SideFile { .. } => Some("delete the side file (or the work directory) to recompute it".into()),
-            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
                 Some("check the path; relative paths are resolved from the current directory".into())
             }
             _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The error and its causes joined by `: `, as anyhow's `{:#}` prints them.
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut out = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cur = c.source();
+        }
+        out
+    }
+
+    #[test]
+    fn every_cause_is_printed_once() {
+        let os = std::fs::File::open("/nonexistent/gleaner.json").unwrap_err();
+        let msg = os.to_string();
+        let e = Error::io("/nonexistent/gleaner.json", os);
+        for shown in [e.to_string(), chain(&e)] {
+            assert_eq!(shown.matches(&msg).count(), 1, "{shown}");
+            assert!(shown.starts_with("/nonexistent/gleaner.json: "), "{shown}");
+        }
+        assert!(e.hint().is_some_and(|h| h.contains("check the path")));
+        // no variant both prints a cause and reports it as its source
+        let others = [
+            Error::input("x.csv", Location::Line(3), "2 fields, the header has 3"),
+            Error::Format { path: "x.bin".into(), message: "unknown".into() },
+            Error::model("m", "missing"),
+            Error::Invalid("bad".into()),
+        ];
+        for e in others {
+            assert_eq!(chain(&e), e.to_string());
         }
     }
 }

@@ -35,7 +35,7 @@ pub enum OnErrorArg {
 /// Options for reading an input file.
 #[derive(Debug, Clone, Args)]
 pub struct InputArgs {
-    /// Input file: .json (Alpaca or ShareGPT array), .jsonl, or .parquet.
+    /// Input file: .json (Alpaca or ShareGPT array), .jsonl, .parquet, or .csv.
     pub input: PathBuf,
     /// Input format, instead of detecting it from the extension.
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]

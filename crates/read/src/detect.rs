@@ -12,6 +12,8 @@ pub enum Container {
     Jsonl,
     /// Apache Parquet, one row per record.
     Parquet,
+    /// CSV with a header row naming the fields; one row per record, every value a string.
+    Csv,
 }
 
 /// A container plus an optional forced record shape.
@@ -31,6 +33,7 @@ impl Format {
         "json",
         "jsonl",
         "parquet",
+        "csv",
         "alpaca",
         "alpaca-jsonl",
         "sharegpt",
@@ -45,6 +48,7 @@ impl Format {
             "json" => (Container::Json, None),
             "jsonl" | "ndjson" => (Container::Jsonl, None),
             "parquet" => (Container::Parquet, None),
+            "csv" => (Container::Csv, None),
             "alpaca" => (Container::Json, Some(RecordShape::Alpaca)),
             "alpaca-jsonl" => (Container::Jsonl, Some(RecordShape::Alpaca)),
             "sharegpt" => (Container::Json, Some(RecordShape::ShareGpt)),
@@ -56,26 +60,31 @@ impl Format {
         Some(Format { container, shape, sniff: false })
     }
 
-    /// The container implied by a file's extension (`.json`, `.jsonl`/`.ndjson`, `.parquet`).
+    /// The container implied by a file's extension (`.json`, `.jsonl`/`.ndjson`, `.parquet`,
+    /// `.csv`).
     pub fn from_extension(path: &Path) -> Option<Container> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         Some(match ext.as_str() {
             "json" => Container::Json,
             "jsonl" | "ndjson" => Container::Jsonl,
             "parquet" | "pq" => Container::Parquet,
+            "csv" => Container::Csv,
             _ => return None,
         })
     }
 
-    /// Detects the format of an input file from its extension; the content decides between
-    /// a JSON array and JSONL.
+    /// Detects the format of an input file from its extension; for `.json` / `.jsonl` the
+    /// content decides between a JSON array and JSONL.
     pub fn detect(path: &Path) -> Result<Format> {
         match Format::from_extension(path) {
-            Some(container) => Ok(Format { container, shape: None, sniff: container != Container::Parquet }),
+            Some(container) => {
+                Ok(Format { container, shape: None, sniff: matches!(container, Container::Json | Container::Jsonl) })
+            }
             None => Err(Error::Format {
                 path: path.to_path_buf(),
-                message: "cannot tell the format from the extension (expected .json, .jsonl, .ndjson or .parquet)"
-                    .into(),
+                message:
+                    "cannot tell the format from the extension (expected .json, .jsonl, .ndjson, .parquet or .csv)"
+                        .into(),
             }),
         }
     }

@@ -2,16 +2,18 @@
 //!
 //! Reads instruction data into [`gleaner_core::Record`]s without losing anything:
 //!
-//! - containers: JSON array, JSONL and Parquet, chosen by extension or [`Format`];
+//! - containers: JSON array, JSONL, Parquet and CSV (a header row naming the fields, every
+//!   value a string), chosen by extension or [`Format`];
 //! - record shapes, detected per record: Alpaca (`instruction`/`input`/`output`), ShareGPT
 //!   (`conversations` of `from`/`value`) and OpenAI `messages` (`role`/`content`);
 //! - Python's `NaN` / `Infinity` literals (see [`gleaner_core::nonfinite`]);
 //! - the JSON layout of the source ([`JsonStyle`]), so writers can reproduce it.
 //!
-//! Bad records produce an error naming the file and the line (JSONL) or record index (JSON,
-//! Parquet), or, with [`OnError::Skip`], are skipped and counted with their reason in the
+//! Bad records produce an error naming the file and the line (JSONL, CSV: the physical line
+//! the record starts on) or record index (JSON, Parquet), or, with [`OnError::Skip`], are skipped and counted with their reason in the
 //! dataset's [`gleaner_core::Accounting`], whose counts always add up.
 
+mod csv_rows;
 mod detect;
 mod json;
 mod parquet_rows;
@@ -283,6 +285,10 @@ fn scan(
             json::stream_lines(path, sink)?;
             Ok(None)
         }
+        Container::Csv => {
+            csv_rows::read_rows(path, sink)?;
+            Ok(None)
+        }
         Container::Json => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             json::read_array(path, &bytes, on_error, sink)?;
@@ -298,8 +304,8 @@ pub fn read(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
 
 /// Reads a file into a released [`Dataset`]: row ids, positions and accounting are computed
 /// in two streaming passes (the first decides whether the file is a prompt set), and no
-/// record is kept. A pass holds one JSONL line, one Parquet record batch, or a JSON array
-/// file's bytes, plus one parsed record at a time (layout detection reads the whole file
+/// record is kept. A pass holds one JSONL line or CSV record, one Parquet record batch, or a
+/// JSON array file's bytes, plus one parsed record at a time (layout detection reads the whole file
 /// once, before the passes). Records are parsed again on access (see [`Dataset::release`]).
 pub fn read_released(path: &Path, opts: &ReadOptions) -> Result<Dataset> {
     read_with(path, opts, false)
@@ -313,6 +319,7 @@ fn read_with(path: &Path, opts: &ReadOptions, keep: bool) -> Result<Dataset> {
     let stamp = fingerprint(path)?;
     let (parsed_as, style) = match format.container {
         Container::Parquet => (Container::Parquet, JsonStyle::jsonl_default()),
+        Container::Csv => (Container::Csv, JsonStyle::jsonl_default()),
         Container::Json | Container::Jsonl => {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let container =
@@ -321,8 +328,8 @@ fn read_with(path: &Path, opts: &ReadOptions, keep: bool) -> Result<Dataset> {
         }
     };
     let container = match format.container {
-        Container::Parquet => Container::Parquet,
-        _ => style.container,
+        Container::Parquet | Container::Csv => format.container,
+        Container::Json | Container::Jsonl => style.container,
     };
     // A file where no record carries a response is a prompt set (evaluation prompts, LCG's
     // pseudo-label file); otherwise a record without a response is an error.

@@ -3,7 +3,8 @@
 //! Writes records back out: in their own shape with every original field verbatim (so a
 //! read → write round trip is exact), or converted between Alpaca, ShareGPT and OpenAI
 //! `messages`. JSON output reproduces the source's layout ([`pyjson`]); Parquet output reuses
-//! the source's Arrow schema when there is one.
+//! the source's Arrow schema when there is one; CSV output ([`write_csv`]) holds flat records
+//! (a CSV source read back gives the same records).
 
 pub mod convert;
 pub mod pyjson;
@@ -23,7 +24,7 @@ pub struct Target {
     pub container: Container,
     /// Convert every record to this shape (`None` keeps each record's own shape).
     pub shape: Option<RecordShape>,
-    /// JSON layout (ignored for Parquet).
+    /// JSON layout (ignored for Parquet and CSV).
     pub style: JsonStyle,
     /// Arrow schema to write Parquet with (the source's, when unchanged).
     pub schema: Option<Arc<Schema>>,
@@ -54,6 +55,16 @@ pub fn write(path: Option<&Path>, records: &[Record], target: &Target) -> Result
             };
             write_parquet(path, &objs, target.schema.clone())
         }
+        Container::Csv => {
+            let sink: Box<dyn Write> = match path {
+                Some(p) => Box::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            write_csv(std::io::BufWriter::with_capacity(1 << 20, sink), &objs).map_err(|e| match e {
+                Error::Other(m) => Error::Other(format!("{}: writing CSV: {m}", label.display())),
+                e => e,
+            })
+        }
         Container::Json | Container::Jsonl => {
             let sink: Box<dyn Write> = match path {
                 Some(p) => Box::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?),
@@ -74,6 +85,49 @@ pub fn write(path: Option<&Path>, records: &[Record], target: &Target) -> Result
             w.flush().map_err(io_err)
         }
     }
+}
+
+/// Writes flat objects as CSV: a header row with every key in order of first appearance, then
+/// one row per object. Strings are written verbatim (quoted where needed); a missing key or
+/// `null` is an empty field, a number or boolean its JSON text. Arrays and objects (ShareGPT /
+/// `messages` records) have no CSV form: convert them to Alpaca, or write JSON, JSONL or Parquet.
+pub fn write_csv(w: impl Write, objs: &[Map<String, Value>]) -> Result<()> {
+    let mut header: Vec<&str> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for o in objs {
+        for k in o.keys() {
+            if seen.insert(k.as_str()) {
+                header.push(k);
+            }
+        }
+    }
+    let err = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(io) => Error::Other(io.to_string()),
+        other => Error::Other(format!("{other:?}")),
+    };
+    let mut w = csv::WriterBuilder::new().flexible(false).from_writer(w);
+    if !header.is_empty() {
+        w.write_record(&header).map_err(err)?;
+    }
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    for (i, o) in objs.iter().enumerate() {
+        row.clear();
+        for k in &header {
+            row.push(match o.get(*k) {
+                None | Some(Value::Null) => String::new(),
+                Some(Value::String(s)) => s.clone(),
+                Some(v @ (Value::Number(_) | Value::Bool(_))) => v.to_string(),
+                Some(v) => {
+                    let kind = if v.is_array() { "an array" } else { "an object" };
+                    return Err(Error::Invalid(format!(
+                        "record {i}: field `{k}` is {kind}, which CSV cannot hold (convert to alpaca, or write JSON, JSONL or Parquet)"
+                    )));
+                }
+            });
+        }
+        w.write_record(&row).map_err(err)?;
+    }
+    w.flush().map_err(|e| Error::Other(e.to_string()))
 }
 
 fn write_parquet(path: &Path, objs: &[Map<String, Value>], schema: Option<Arc<Schema>>) -> Result<()> {
@@ -100,4 +154,50 @@ fn write_parquet(path: &Path, objs: &[Map<String, Value>], schema: Option<Arc<Sc
     }
     w.close().map_err(|e| err(&e))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gleaner_read::{OnError, ReadOptions, read};
+
+    #[test]
+    fn csv_read_write_read_is_the_identity() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a.csv");
+        let src = "\u{feff}instruction,input,output,note\r\n\
+            \"Add, then explain\",\"2, 3\",\"5.\nBecause \"\"2 + 3\"\" is 5.\",\r\n\
+            Say hi,,Hello!,caf\u{e9} \u{1f600}\r\n\
+            \" lead\",,\"x\r\ny\",\"\"\r\n";
+        std::fs::write(&a, src).unwrap();
+        let first = read(&a, &ReadOptions::default()).unwrap();
+        assert_eq!(first.len(), 3);
+        let target = Target { container: Container::Csv, shape: None, style: JsonStyle::jsonl_default(), schema: None };
+        let b = dir.path().join("b.csv");
+        write(Some(&b), first.records_in_memory().unwrap(), &target).unwrap();
+        let second = read(&b, &ReadOptions { on_error: OnError::Fail, ..Default::default() }).unwrap();
+        assert_eq!(second.records_in_memory().unwrap(), first.records_in_memory().unwrap());
+        assert_eq!(second.ids, first.ids);
+        // and once more: the written file is a fixed point
+        let c = dir.path().join("c.csv");
+        write(Some(&c), second.records_in_memory().unwrap(), &target).unwrap();
+        assert_eq!(std::fs::read(&b).unwrap(), std::fs::read(&c).unwrap());
+    }
+
+    #[test]
+    fn csv_output_takes_flat_records_only() {
+        let objs: Vec<Map<String, Value>> = [
+            serde_json::json!({"instruction": "a", "output": "b", "id": 7}),
+            serde_json::json!({"instruction": "c", "output": "d", "system": null, "ok": true}),
+        ]
+        .into_iter()
+        .map(|v| v.as_object().unwrap().clone())
+        .collect();
+        let mut out = Vec::new();
+        write_csv(&mut out, &objs).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "instruction,output,id,system,ok\na,b,7,,\nc,d,,,true\n");
+        let chat = serde_json::json!({"conversations": [{"from": "human", "value": "q"}]});
+        let e = write_csv(Vec::new(), &[chat.as_object().unwrap().clone()]).unwrap_err();
+        assert!(e.to_string().contains("field `conversations` is an array"), "{e}");
+    }
 }

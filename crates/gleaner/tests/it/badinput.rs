@@ -137,8 +137,11 @@ fn empty_strings_big_records_and_duplicates_are_fine() {
 fn missing_and_unknown_files_give_hints() {
     let err = fails(&["stats", "/nonexistent/file.json"]);
     assert!(err.contains("/nonexistent/file.json") && err.contains("hint:"), "{err}");
+    // the OS message once: the error's text already holds it, so no chain repeats it
+    let os = std::fs::File::open("/nonexistent/file.json").unwrap_err().to_string();
+    assert_eq!(err.matches(&os).count(), 1, "{err}");
     let d = tmp();
-    let p = write(d.path(), "data.csv", b"a,b\n");
+    let p = write(d.path(), "data.tsv", b"a\tb\n");
     let err = fails(&["stats", &p]);
     assert!(err.contains("cannot tell the format") && err.contains("--format"), "{err}");
 }

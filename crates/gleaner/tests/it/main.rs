@@ -6,6 +6,7 @@
 mod util;
 
 mod badinput;
+mod csv;
 mod embed;
 mod ifd;
 mod lcg;
