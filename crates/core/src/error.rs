@@ -74,6 +74,17 @@ pub enum Error {
         /// What was wrong.
         message: String,
     },
+    /// A recipe that cannot run: a parse error, an unknown stage or key, a wrong type, or an
+    /// impossible order (a stage needing a column no earlier stage computes).
+    #[error("{path}:{line}: {message}")]
+    Recipe {
+        /// The recipe file (or `bundled:NAME`).
+        path: PathBuf,
+        /// 1-based line of the offending stage or key.
+        line: usize,
+        /// What was wrong, naming the key.
+        message: String,
+    },
     /// An invalid option or option combination.
     #[error("{0}")]
     Invalid(String),
@@ -96,26 +107,6 @@ impl Error {
     /// Shorthand for an [`Error::Model`].
     pub fn model(name: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Model { name: name.into(), message: message.into() }
-    }
-
-    /// A one-line suggestion shown after the error as `hint: …`, where one helps.
-    pub fn hint(&self) -> Option<String> {
-        match self {
-            Error::Input { .. } => {
-                Some("pass `--on-error skip` to skip bad records and count them, or fix the record".into())
-            }
-            Error::Format { .. } => {
-                Some("name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet|csv`".into())
-            }
-            Error::Model { .. } => Some(
-                "run `gleaner models fetch` to install the default models, or pass a directory or .gguf path".into(),
-            ),
-            Error::SideFile { .. } => Some("delete the side file (or the work directory) to recompute it".into()),
-            Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
-                Some("check the path; relative paths are resolved from the current directory".into())
-            }
-            _ => None,
-        }
     }
 }
 
@@ -144,7 +135,6 @@ mod tests {
             assert_eq!(shown.matches(&msg).count(), 1, "{shown}");
             assert!(shown.starts_with("/nonexistent/gleaner.json: "), "{shown}");
         }
-        assert!(e.hint().is_some_and(|h| h.contains("check the path")));
         // no variant both prints a cause and reports it as its source
         let others = [
             Error::input("x.csv", Location::Line(3), "2 fields, the header has 3"),

@@ -1,6 +1,8 @@
 //! Command-line definitions (clap derive).
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use gleaner_pipeline::recipe::PrecisionChoice;
+use gleaner_pipeline::recipe::presets::{self as p, DEFAULT_EMBEDDER, DEFAULT_LM};
 use std::path::PathBuf;
 
 /// Pick the few instruction-tuning examples worth training on.
@@ -12,15 +14,68 @@ pub struct Cli {
     /// The command.
     #[command(subcommand)]
     pub command: Command,
-    /// Arithmetic of the dense layers. `auto`: one-term bf16 AMX tiles for the MiniLM sentence
-    /// encoder where the CPU has them (cosine to f32 >= 0.9999), f32 elsewhere (LM scoring, the
-    /// quality scorer, IQS); `f32`: the reference path everywhere; `bf16x3`: three-term bf16
-    /// (near-f32: mean losses within 1e-4 nat, single tokens up to ~3e-3); `bf16`: the fast mode
-    /// everywhere (IFD ranks agree with f32 to Spearman >= 0.99 on real pairs). Without AMX
-    /// everything runs in f32.
-    #[arg(long, global = true, default_value = "auto", env = "GLEANER_PRECISION",
-          value_parser = ["auto", "f32", "bf16x3", "bf16"])]
-    pub precision: String,
+    /// Arithmetic of every model's dense layers (overrides a recipe's per-stage `precision`).
+    /// `auto`: each model's default where the CPU has AMX bf16 tiles: one-term bf16 for the
+    /// MiniLM sentence encoder (cosine to f32 >= 0.9999), three-term bf16 for IFD (every span
+    /// mean loss within 1e-4 nat of f32), f32 for the quality scorer, IQS and the LM prompt
+    /// states; `f32`: the reference path everywhere; `bf16x3`: three-term bf16 everywhere;
+    /// `bf16`: the fast mode everywhere (IFD ranks agree with f32 to Spearman >= 0.99). Without
+    /// AMX everything runs in f32.
+    #[arg(long, global = true, env = "GLEANER_PRECISION", value_enum)]
+    pub precision: Option<PrecisionArg>,
+}
+
+/// `--precision`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum PrecisionArg {
+    /// Each model's default.
+    Auto,
+    /// f32 everywhere.
+    F32,
+    /// Three-term bf16 on AMX.
+    Bf16x3,
+    /// One-term bf16 on AMX.
+    Bf16,
+}
+
+impl PrecisionArg {
+    /// The library's value.
+    pub fn choice(self) -> PrecisionChoice {
+        match self {
+            PrecisionArg::Auto => PrecisionChoice::Auto,
+            PrecisionArg::F32 => PrecisionChoice::F32,
+            PrecisionArg::Bf16x3 => PrecisionChoice::Bf16x3,
+            PrecisionArg::Bf16 => PrecisionChoice::Bf16,
+        }
+    }
+}
+
+/// A prompt template (`--template`).
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TemplateArg {
+    /// Superfiltering: instruction and input, then the response; no wrapper.
+    None,
+    /// Cherry's Alpaca prompt.
+    Alpaca,
+    /// Cherry's WizardLM prompt.
+    Wiz,
+    /// Cherry's Vicuna prompt.
+    Vicuna,
+    /// ChatML (instruct models).
+    Chatml,
+}
+
+impl TemplateArg {
+    /// The name recipes use.
+    pub fn name(self) -> &'static str {
+        match self {
+            TemplateArg::None => "none",
+            TemplateArg::Alpaca => "alpaca",
+            TemplateArg::Wiz => "wiz",
+            TemplateArg::Vicuna => "vicuna",
+            TemplateArg::Chatml => "chatml",
+        }
+    }
 }
 
 /// What to do with a bad record.
@@ -67,9 +122,11 @@ pub enum Command {
     /// Select rows by a method's rule from scores, clusters or embeddings already computed.
     #[command(subcommand)]
     Select(SelectCommand),
-    /// Run a method end to end: `car`, `cherry`, `superfilter`, `superfilter-d`, `lcg`.
-    #[command(subcommand)]
-    Run(RunCommand),
+    /// Run a method preset (`car`, `cherry`, `superfilter`, `superfilter-d`, `lcg`,
+    /// `pre-experience`) or a recipe (`--recipe FILE.toml|NAME`) end to end.
+    Run(RunArgs),
+    /// List the bundled recipes, or print one as TOML (`recipes show NAME`).
+    Recipes(RecipesArgs),
     /// Install or list models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -137,7 +194,7 @@ pub struct EmbedArgs {
     #[arg(short, long)]
     pub output: std::path::PathBuf,
     /// Sentence-transformers model: a directory, a name in the model dir, or an HF id.
-    #[arg(long, default_value = "all-MiniLM-L6-v2")]
+    #[arg(long, default_value = DEFAULT_EMBEDDER)]
     pub model: String,
     /// Text to embed: car, lcg, fl, fl-instruction, fl-response, conversation, or a template
     /// such as "{instruction}\n{output}".
@@ -157,17 +214,6 @@ pub struct OutputArgs {
     /// Output format (default: from the output extension, else the input's).
     #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
     pub to: Option<String>,
-}
-
-/// How many rows to keep.
-#[derive(Debug, Clone, Args)]
-pub struct BudgetArgs {
-    /// Keep this fraction (each method names its base count).
-    #[arg(long, conflicts_with = "budget")]
-    pub ratio: Option<f64>,
-    /// Keep this many rows.
-    #[arg(long)]
-    pub budget: Option<usize>,
 }
 
 /// `gleaner select …`.
@@ -218,12 +264,11 @@ pub enum ScoreCommand {
 pub struct LmArgs {
     /// Causal LM: a .gguf file, an HF directory (config.json, *.safetensors, tokenizer.json),
     /// or the name of an installed model.
-    #[arg(long, default_value = "SmolLM2-135M-Instruct")]
+    #[arg(long, default_value = DEFAULT_LM)]
     pub model: String,
-    /// Prompt template: none (Superfiltering), alpaca | wiz | vicuna (Cherry), chatml (instruct
-    /// models). Default: the method's own.
-    #[arg(long, value_parser = ["none", "alpaca", "wiz", "vicuna", "chatml"])]
-    pub template: Option<String>,
+    /// Prompt template. Default: the method's own (Superfiltering none, Cherry alpaca).
+    #[arg(long, value_enum)]
+    pub template: Option<TemplateArg>,
     /// Token truncation length (default 1024 for none and chatml, 512 for Cherry's templates).
     #[arg(long)]
     pub max_length: Option<usize>,
@@ -231,7 +276,7 @@ pub struct LmArgs {
     #[arg(long)]
     pub reverse: bool,
     /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
-    #[arg(long, default_value_t = 128)]
+    #[arg(long, default_value_t = p::Lm::default().chunk_rows)]
     pub chunk_rows: usize,
 }
 
@@ -261,12 +306,21 @@ pub struct ScoreQualityArgs {
     pub output: PathBuf,
     /// Quality model: `default` (gleaner's shipped scorer), a model file from `gleaner train
     /// quality` (.json), or an IQS checkpoint directory (hparams.yaml + checkpoints/*.ckpt).
-    #[arg(long)]
+    #[arg(long, default_value = p::DEFAULT_QUALITY)]
     pub model: String,
     /// The IQS encoder directory (config.json + tokenizer.json), when hparams.yaml names a
     /// model that is not beside it or in a local Hugging Face cache.
     #[arg(long)]
     pub encoder: Option<PathBuf>,
+}
+
+/// `--k-rule` of `gleaner cluster`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ClusterKRule {
+    /// CaR: ⌊√(n/2)⌋.
+    Car,
+    /// LCG's code: ⌊√(n/8)⌋.
+    Lcg,
 }
 
 /// `gleaner cluster`.
@@ -283,9 +337,9 @@ pub struct ClusterArgs {
     /// Number of clusters (overrides --k-rule).
     #[arg(long)]
     pub k: Option<usize>,
-    /// Rule for k: car = ⌊√(n/2)⌋, lcg = ⌊√(n/8)⌋.
-    #[arg(long, value_parser = ["car", "lcg"], default_value = "car")]
-    pub k_rule: String,
+    /// Rule for k when --k is absent.
+    #[arg(long, value_enum, default_value = "car")]
+    pub k_rule: ClusterKRule,
     /// Seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
@@ -297,7 +351,7 @@ pub struct ClusterArgs {
     pub mini_batch: Option<usize>,
 }
 
-/// Options shared by presets.
+/// Options shared by presets and recipes.
 #[derive(Debug, Clone, Args)]
 pub struct RunCommon {
     /// Input.
@@ -306,18 +360,80 @@ pub struct RunCommon {
     /// Output (selected records).
     #[command(flatten)]
     pub out: OutputArgs,
-    /// Directory for side files (default: OUT.gleaner/ beside the output, or ./gleaner-work).
+    /// Directory for side files and summary.json (default: OUT.gleaner/ beside the output, or
+    /// ./gleaner-work).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
-    /// Sentence-embedding model.
-    #[arg(long, default_value = "all-MiniLM-L6-v2")]
-    pub embedder: String,
-    /// Seed for clustering.
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
 }
 
-/// `gleaner run …`.
+/// `gleaner run`: a preset (subcommand) or a recipe (`--recipe`).
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct RunArgs {
+    /// A method preset.
+    #[command(subcommand)]
+    pub preset: Option<RunCommand>,
+    /// A recipe: a TOML file, or the name of a bundled recipe (`gleaner recipes` lists them).
+    #[command(flatten)]
+    pub recipe: RecipeRunArgs,
+}
+
+/// `gleaner run --recipe FILE IN -o OUT`.
+#[derive(Debug, Args)]
+pub struct RecipeRunArgs {
+    /// The recipe: a .toml file, or the name of a bundled recipe.
+    #[arg(long, required = true)]
+    pub recipe: Option<String>,
+    /// Input file: .json, .jsonl, .parquet or .csv.
+    #[arg(required = true)]
+    pub input: Option<PathBuf>,
+    /// Input format, instead of detecting it from the extension.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
+    pub format: Option<String>,
+    /// What to do with a bad record (overrides the recipe's `read` stage).
+    #[arg(long, value_enum)]
+    pub on_error: Option<OnErrorArg>,
+    /// Use only the first N accepted rows (overrides the recipe's `read` stage).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Directory for side files and summary.json.
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// Keep this many rows (overrides the selection stage's size).
+    #[arg(long, conflicts_with = "ratio")]
+    pub budget: Option<usize>,
+    /// Keep this fraction (overrides the selection stage's size).
+    #[arg(long)]
+    pub ratio: Option<f64>,
+    /// Seed of every clustering and random stage.
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// `gleaner recipes`.
+#[derive(Debug, Args)]
+pub struct RecipesArgs {
+    /// `show NAME` prints a bundled recipe as TOML.
+    #[command(subcommand)]
+    pub command: Option<RecipesCommand>,
+}
+
+/// `gleaner recipes …`.
+#[derive(Debug, Subcommand)]
+pub enum RecipesCommand {
+    /// List the bundled recipes (the default).
+    List,
+    /// Print a bundled recipe as TOML, ready to copy, edit and run with `run --recipe`.
+    Show {
+        /// The recipe's name.
+        name: String,
+    },
+}
+
+/// `gleaner run <preset>`.
 #[derive(Debug, Subcommand)]
 pub enum RunCommand {
     /// CaR: quality score → embed → PCA 0.95 + k-means (k = ⌊√(n/2)⌋) → top n1 + best n2 per cluster.
@@ -336,6 +452,17 @@ pub enum RunCommand {
     PreExperience(RunPreExperienceArgs),
 }
 
+/// How many rows to keep.
+#[derive(Debug, Clone, Args)]
+pub struct BudgetArgs {
+    /// Keep this fraction (each method names its base count).
+    #[arg(long, conflicts_with = "budget")]
+    pub ratio: Option<f64>,
+    /// Keep this many rows.
+    #[arg(long)]
+    pub budget: Option<usize>,
+}
+
 /// `gleaner run pre-experience`.
 #[derive(Debug, Args)]
 pub struct RunPreExperienceArgs {
@@ -346,20 +473,42 @@ pub struct RunPreExperienceArgs {
     #[command(flatten)]
     pub lm: LmArgs,
     /// Number of clusters.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = p::PreExperience::default().clusters)]
     pub clusters: usize,
     /// Samples per cluster.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = p::PreExperience::default().per_cluster)]
     pub per_cluster: usize,
     /// Lower prompt-perplexity percentile.
-    #[arg(long, default_value_t = 25.0)]
+    #[arg(long, default_value_t = p::PreExperience::default().low)]
     pub low: f64,
     /// Upper prompt-perplexity percentile.
-    #[arg(long, default_value_t = 75.0)]
+    #[arg(long, default_value_t = p::PreExperience::default().up)]
     pub up: f64,
-    /// Cluster sentence embeddings of the prompt (--embedder) instead of the LM's hidden states.
-    #[arg(long)]
-    pub sentence_embeddings: bool,
+    /// Cluster sentence embeddings of the prompt (from this encoder) instead of the LM's hidden
+    /// states.
+    #[arg(long, num_args = 0..=1, default_missing_value = DEFAULT_EMBEDDER)]
+    pub sentence_embeddings: Option<String>,
+    /// Seed of k-means.
+    #[arg(long, default_value_t = p::DEFAULT_SEED)]
+    pub seed: u64,
+}
+
+/// `--k-rule` of `run lcg`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LcgKRule {
+    /// 40 clusters (the released files).
+    Fixed,
+    /// ⌊√(n/8)⌋ (LCG's code).
+    SqrtN8,
+}
+
+/// `--classifier` of `run lcg`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum ClassifierArg {
+    /// Multinomial naive Bayes on word counts.
+    Nb,
+    /// A softmax head on the frozen sentence embeddings.
+    Neural,
 }
 
 /// `gleaner run lcg`.
@@ -368,43 +517,48 @@ pub struct RunLcgArgs {
     /// Shared options.
     #[command(flatten)]
     pub common: RunCommon,
+    /// Sentence-embedding model.
+    #[arg(long, default_value = DEFAULT_EMBEDDER)]
+    pub embedder: String,
+    /// Seed of clustering and of the neural head.
+    #[arg(long, default_value_t = p::DEFAULT_SEED)]
+    pub seed: u64,
     /// How many to keep: a count (default 1000) or a ratio of the rows.
     #[command(flatten)]
     pub size: BudgetArgs,
     /// Number of clusters (default 40, as the released files; see --k-rule).
     #[arg(long)]
     pub k: Option<usize>,
-    /// Rule for k when --k is absent: fixed (40) or sqrt-n-8 (⌊√(n/8)⌋, LCG's code).
-    #[arg(long, value_parser = ["fixed", "sqrt-n-8"], default_value = "fixed")]
-    pub k_rule: String,
+    /// Rule for k when --k is absent.
+    #[arg(long, value_enum, default_value = "fixed")]
+    pub k_rule: LcgKRule,
     /// PCA before k-means: variance fraction, component count, or `none`.
     #[arg(long, default_value = "0.95")]
     pub pca: String,
     /// k-means restarts.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = p::Lcg::default().n_init)]
     pub n_init: usize,
     /// Pseudo-labelled training rows per cluster (the nearest to the centroid).
-    #[arg(long, default_value_t = 40)]
+    #[arg(long, default_value_t = p::Lcg::default().pseudo)]
     pub pseudo: usize,
     /// Nearest-to-centroid rows per cluster placed first in the output.
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = p::Lcg::default().seeds)]
     pub seeds: usize,
     /// Cap on low-confidence picks per cluster (none by default, as the reference).
     #[arg(long)]
     pub per_cluster_quota: Option<usize>,
-    /// Classifier: nb (multinomial naive Bayes on word counts) or neural (softmax head on the
-    /// frozen sentence embeddings).
-    #[arg(long, value_parser = ["nb", "neural"], default_value = "nb")]
-    pub classifier: String,
+    /// Classifier.
+    #[arg(long, value_enum, default_value = "nb")]
+    pub classifier: ClassifierArg,
     /// Neural head: training epochs (under-training keeps probabilities soft).
-    #[arg(long, default_value_t = 3)]
-    pub epochs: usize,
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Neural head: Adam learning rate (default: the crate's soft-probability default).
     #[arg(long)]
     pub lr: Option<f32>,
     /// Neural head: batch size.
-    #[arg(long, default_value_t = 16)]
-    pub batch_size: usize,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Neural head: width of one ReLU hidden layer (default: a linear softmax head).
     #[arg(long)]
     pub hidden: Option<usize>,
@@ -454,7 +608,7 @@ pub struct RunSuperfilterArgs {
     #[command(flatten)]
     pub size: BudgetArgs,
     /// Strict upper bound on the IFD.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = p::Superfilter::default().threshold)]
     pub threshold: f64,
     /// Base of --ratio instead of the real row count (the reference hard-codes 52002).
     #[arg(long)]
@@ -462,6 +616,17 @@ pub struct RunSuperfilterArgs {
     /// Add the `ifd_ppl` field to the output records.
     #[arg(long)]
     pub annotate: bool,
+}
+
+/// `--emb-type` of `run superfilter-d`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FlTextArg {
+    /// Instruction, input and response.
+    Whole,
+    /// The instruction (and input).
+    Instruction,
+    /// The response.
+    Response,
 }
 
 /// `gleaner run superfilter-d`.
@@ -473,6 +638,9 @@ pub struct RunSuperfilterDArgs {
     /// Model and template (default template none).
     #[command(flatten)]
     pub lm: LmArgs,
+    /// Sentence-embedding model.
+    #[arg(long, default_value = DEFAULT_EMBEDDER)]
+    pub embedder: String,
     /// How many to keep: a count, or a ratio of the rows (default 0.02, as the shipped script).
     #[command(flatten)]
     pub size: BudgetArgs,
@@ -483,11 +651,11 @@ pub struct RunSuperfilterDArgs {
     #[arg(long)]
     pub candidates: Option<usize>,
     /// Strict upper bound on the IFD (0 disables).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = p::SuperfilterD::default().upper)]
     pub upper: f64,
     /// Text embedded for facility location.
-    #[arg(long, value_parser = ["whole", "instruction", "response"], default_value = "whole")]
-    pub emb_type: String,
+    #[arg(long, value_enum, default_value = "whole")]
+    pub emb_type: FlTextArg,
 }
 
 /// `gleaner run car`.
@@ -496,20 +664,24 @@ pub struct RunCarArgs {
     /// Shared options.
     #[command(flatten)]
     pub common: RunCommon,
-    /// Quality model (an IQS checkpoint directory or a gleaner quality model file).
-    #[arg(long, conflicts_with = "quality")]
-    pub quality_model: Option<String>,
+    /// Quality model: `default` (gleaner's scorer), a `gleaner train quality` model file, or an
+    /// IQS checkpoint directory.
+    #[arg(long, default_value = p::DEFAULT_QUALITY, conflicts_with = "quality")]
+    pub quality_model: String,
     /// Use existing quality values instead: a record field (e.g. CaR's `score`) or a side file.
     #[arg(long)]
     pub quality: Option<String>,
     /// IQS encoder directory, when not beside the checkpoint or in an HF cache.
     #[arg(long)]
     pub encoder: Option<PathBuf>,
+    /// Sentence-embedding model.
+    #[arg(long, default_value = DEFAULT_EMBEDDER)]
+    pub embedder: String,
     /// Rows taken by score.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = p::Car::default().n1)]
     pub n1: usize,
     /// Best rows per cluster added when not already kept.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = p::Car::default().n2)]
     pub n2: usize,
     /// Set n1 from a budget or a ratio of the input rows.
     #[command(flatten)]
@@ -521,8 +693,11 @@ pub struct RunCarArgs {
     #[arg(long, default_value = "0.95")]
     pub pca: String,
     /// k-means restarts.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = p::Car::default().n_init)]
     pub n_init: usize,
+    /// Seed of clustering.
+    #[arg(long, default_value_t = p::DEFAULT_SEED)]
+    pub seed: u64,
     /// Add CaR's `score` and `label` fields to the output records (its released format).
     #[arg(long)]
     pub annotate: bool,

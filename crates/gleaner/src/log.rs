@@ -31,6 +31,28 @@ pub fn error(msg: &str, hint: Option<&str>) {
     }
 }
 
+/// A one-line suggestion shown after a library error as `hint: …`, in the CLI's words.
+pub fn hint(e: &gleaner_core::Error) -> Option<String> {
+    use gleaner_core::Error;
+    match e {
+        Error::Input { .. } => Some("pass `--on-error skip` to skip bad records and count them, or fix the record".into()),
+        Error::Format { .. } => {
+            Some("name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet|csv`".into())
+        }
+        Error::Model { .. } => {
+            Some("run `gleaner models fetch` to install the default models, or pass a directory or .gguf path".into())
+        }
+        Error::SideFile { .. } => Some("delete the side file (or the work directory) to recompute it".into()),
+        Error::Recipe { .. } => {
+            Some("`gleaner recipes show car` prints a valid recipe to start from; the README documents every key".into())
+        }
+        Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
+            Some("check the path; relative paths are resolved from the current directory".into())
+        }
+        _ => None,
+    }
+}
+
 /// A progress bar with rate and ETA; hidden when stderr is not a terminal.
 pub fn progress(len: u64, what: &str, unit: &str) -> ProgressBar {
     let pb = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());

@@ -18,7 +18,7 @@ fn main() -> ExitCode {
     match cmd::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            let hint = e.downcast_ref::<gleaner_core::Error>().and_then(|g| g.hint());
+            let hint = e.downcast_ref::<gleaner_core::Error>().and_then(log::hint);
             let msg = format!("{e:#}");
             log::error(&msg, hint.as_deref());
             ExitCode::from(1)

@@ -28,7 +28,7 @@
 
 use crate::Observer;
 use crate::ifd_plan::{Planner, TurnPlan};
-use crate::journal::{Chunk, Journal, concat};
+use crate::journal::Chunk;
 use gleaner_cache::{Column, Manifest, SideTable};
 use gleaner_core::Result;
 use gleaner_core::layout::Template;
@@ -48,12 +48,20 @@ pub struct IfdOptions {
     pub reverse: bool,
     /// Rows per resume chunk.
     pub chunk_rows: usize,
+    /// The arithmetic the model runs in (part of the side file's identity).
+    pub precision: String,
 }
 
 impl IfdOptions {
     /// The template's reference defaults.
     pub fn new(template: Template) -> IfdOptions {
-        IfdOptions { template, max_length: template.default_max_length(), reverse: false, chunk_rows: 128 }
+        IfdOptions {
+            template,
+            max_length: template.default_max_length(),
+            reverse: false,
+            chunk_rows: 128,
+            precision: "f32".into(),
+        }
     }
 
     /// The manifest of a run of this stage.
@@ -63,6 +71,7 @@ impl IfdOptions {
             .param("max_length", self.max_length)
             .param("reverse", self.reverse)
             .param("chunk_rows", self.chunk_rows)
+            .param("precision", &self.precision)
     }
 }
 
@@ -199,37 +208,31 @@ fn score_chunk(
 /// row-chunk after an interruption).
 pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
     let manifest = opts.manifest(lm, ds);
-    if let Some(t) = crate::reuse(side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
+    if let Some(t) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
         obs.info(&format!("reusing IFD scores from {}", side.display()));
         return Ok(t);
     }
     let planner = Planner::new(&lm.tokenizer, opts.template, opts.max_length, opts.reverse);
     let multi = ds.map_records(|r| r.model_turns() > 1)?.into_iter().any(|m| m);
-    let (mut journal, mut done) = Journal::open(side, &manifest)?;
-    let chunk_rows = opts.chunk_rows.max(1);
-    let n_chunks = ds.len().div_ceil(chunk_rows);
-    if !done.is_empty() {
-        obs.info(&format!("resuming: {} of {} row chunks already scored", done.len(), n_chunks));
-    }
     obs.start("ifd", ds.len() as u64, "rows");
     let t0 = std::time::Instant::now();
     let (mut rows_run, mut tokens_run) = (0usize, 0usize);
-    ds.for_each_chunk(chunk_rows, &mut |lo, records| {
-        let c = lo / chunk_rows;
-        if done.contains_key(&c) {
-            return Ok(());
-        }
-        let hi = lo + records.len();
-        let (chunk, tokens) = score_chunk(&planner, lm, records, opts, multi)?;
-        journal.append(c, &chunk)?;
-        done.insert(c, chunk);
-        rows_run += hi - lo;
-        tokens_run += tokens;
-        let secs = t0.elapsed().as_secs_f64().max(1e-9);
-        obs.detail(&format!("{:.0} tok/s, {:.1} rows/s", tokens_run as f64 / secs, rows_run as f64 / secs));
-        obs.progress(done.keys().map(|&k| ((k + 1) * chunk_rows).min(ds.len()) - k * chunk_rows).sum::<usize>() as u64);
-        Ok(())
-    })?;
+    let (cols, journal) = crate::journal::run_chunked(
+        ds,
+        side,
+        &manifest,
+        opts.chunk_rows,
+        &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already scored")),
+        &mut |n| obs.progress(n as u64),
+        &mut |records| {
+            let (chunk, tokens) = score_chunk(&planner, lm, records, opts, multi)?;
+            rows_run += records.len();
+            tokens_run += tokens;
+            let secs = t0.elapsed().as_secs_f64().max(1e-9);
+            obs.detail(&format!("{:.0} tok/s, {:.1} rows/s", tokens_run as f64 / secs, rows_run as f64 / secs));
+            Ok(chunk)
+        },
+    )?;
     obs.finish();
     if rows_run > 0 {
         let secs = t0.elapsed().as_secs_f64();
@@ -240,7 +243,7 @@ pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, ob
         ));
     }
     let mut t = SideTable::new(&ds.ids, &ds.positions);
-    for (name, col) in concat(&done)? {
+    for (name, col) in cols {
         t.set(&name, col);
     }
     t.write(side)?;

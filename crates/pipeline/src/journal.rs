@@ -6,6 +6,8 @@
 //! The first line holds the stage's [`Manifest`]; a journal made with other settings, another
 //! model or another input is refused with the list of differences.
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
 use gleaner_cache::{Column, Manifest};
 use gleaner_core::{Error, Result};
 use serde_json::{Value, json};
@@ -32,7 +34,11 @@ pub fn journal_path(side: &Path) -> PathBuf {
 fn encode(col: &Column) -> Value {
     match col {
         Column::F64(v) => json!({"f64": v.iter().map(|x| x.to_bits()).collect::<Vec<u64>>()}),
-        Column::F32(v) => json!({"f32": v.iter().map(|x| x.to_bits()).collect::<Vec<u32>>()}),
+        // embeddings are large: little-endian bytes in base64 (4 bytes → 5.3 characters)
+        Column::F32(v) => {
+            let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            json!({"f32le": BASE64.encode(bytes)})
+        }
         Column::I64(v) => json!({"i64": v}),
         Column::Str(v) => json!({"str": v}),
     }
@@ -40,10 +46,18 @@ fn encode(col: &Column) -> Value {
 
 fn decode(v: &Value) -> Option<Column> {
     let (kind, vals) = v.as_object()?.iter().next()?;
-    let arr = vals.as_array()?;
+    let empty = Vec::new();
+    let arr = vals.as_array().unwrap_or(&empty);
     Some(match kind.as_str() {
         "f64" => Column::F64(arr.iter().map(|x| x.as_u64().map(f64::from_bits)).collect::<Option<_>>()?),
         "f32" => Column::F32(arr.iter().map(|x| x.as_u64().map(|b| f32::from_bits(b as u32))).collect::<Option<_>>()?),
+        "f32le" => {
+            let bytes = BASE64.decode(vals.as_str()?).ok()?;
+            if bytes.len() % 4 != 0 {
+                return None;
+            }
+            Column::F32(bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
+        }
         "i64" => Column::I64(arr.iter().map(Value::as_i64).collect::<Option<_>>()?),
         "str" => Column::Str(arr.iter().map(|x| x.as_str().map(String::from)).collect::<Option<_>>()?),
         _ => return None,
@@ -141,6 +155,43 @@ impl Journal {
         drop(self.file);
         std::fs::remove_file(&self.path).map_err(|e| Error::io(&self.path, e))
     }
+}
+
+/// Runs `compute` over `ds` in chunks of `chunk_rows` rows, journaling each finished chunk
+/// beside `side` under `manifest`, and returns the concatenated columns. A rerun after an
+/// interruption skips the chunks already in the journal (one with another manifest is refused);
+/// `progress` receives the rows done so far. The caller writes the side file and then calls
+/// [`Journal::finish`] on the returned journal.
+pub fn run_chunked(
+    ds: &gleaner_read::Dataset,
+    side: &Path,
+    manifest: &Manifest,
+    chunk_rows: usize,
+    resumed: &dyn Fn(usize, usize),
+    progress: &mut dyn FnMut(usize),
+    compute: &mut dyn FnMut(&[gleaner_core::Record]) -> Result<Chunk>,
+) -> Result<(Chunk, Journal)> {
+    let (mut journal, mut done) = Journal::open(side, manifest)?;
+    let chunk_rows = chunk_rows.max(1);
+    if !done.is_empty() {
+        resumed(done.len(), ds.len().div_ceil(chunk_rows));
+    }
+    let rows_done = |done: &BTreeMap<usize, Chunk>| {
+        done.keys().map(|&k| ((k + 1) * chunk_rows).min(ds.len()) - k * chunk_rows).sum::<usize>()
+    };
+    progress(rows_done(&done));
+    ds.for_each_chunk(chunk_rows, &mut |lo, records| {
+        let c = lo / chunk_rows;
+        if done.contains_key(&c) {
+            return Ok(());
+        }
+        let chunk = compute(records)?;
+        journal.append(c, &chunk)?;
+        done.insert(c, chunk);
+        progress(rows_done(&done));
+        Ok(())
+    })?;
+    Ok((concat(&done)?, journal))
 }
 
 /// Concatenates chunks (in chunk order) column by column; every chunk must have the same

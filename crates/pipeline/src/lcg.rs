@@ -1,22 +1,16 @@
-//! The `lcg` preset (Low-Confidence Gold, SPEC §4): embed `input ‖ " " ‖ instruction` →
-//! PCA 0.95 + k-means → the `m` members nearest each centroid become pseudo-labelled training
-//! rows → a lightweight classifier (multinomial NB or a softmax head on the embeddings) →
-//! confidence (max class probability) for every row → the `s` nearest per cluster, then the
-//! lowest-confidence rows across the pool until the budget.
+//! Low-Confidence Gold with the pseudo-labels given by a file (SPEC §4) — LCG's own
+//! `train_dataset.json`, for example — instead of clustering the pool: a classifier trained on
+//! that file ranks the pool by confidence. The clustered form of LCG is the `lcg` recipe (the
+//! runner's `classify` stage and the `lcg` selection rule).
 //!
 //! Fixes the reference's bugs: the classifier is trained on the pseudo-labels of the centroid
 //! set (not on another set's labels), and it can be saved and reloaded. The selection order is
 //! a reconstruction from the released files (SPEC §4.4).
 
-use crate::cluster::{ClusterOptions, cluster_stage};
-use crate::embed::embed_stage;
-use crate::stages::StageLog;
-use crate::{Observer, WorkDir};
-use gleaner_cache::{Column, SideTable};
-use gleaner_classify::{Classifier, Embeddings, Fit, Inputs, MultinomialNb, NbOptions, NeuralHead, NeuralOptions};
+use crate::Observer;
+use gleaner_classify::{Classifier, Fit, Inputs, MultinomialNb, NbOptions, NeuralOptions};
 use gleaner_core::layout::TextKind;
 use gleaner_core::{Error, Result};
-use gleaner_embed::Embedder;
 use gleaner_read::Dataset;
 use gleaner_select::Pick;
 use std::path::PathBuf;
@@ -32,134 +26,15 @@ pub enum LcgClassifier {
     Load(PathBuf),
 }
 
-/// Options of an LCG run.
+/// Options of an LCG run with pseudo-labels from a file.
 #[derive(Debug, Clone)]
 pub struct LcgRecipe {
-    /// Clustering (LCG: PCA 0.95, k = 40 by default).
-    pub cluster: ClusterOptions,
-    /// Pseudo-labelled rows per cluster: the `m` nearest the centroid (default 40).
-    pub pseudo_per_cluster: usize,
     /// The classifier.
     pub classifier: LcgClassifier,
     /// Where to save the trained classifier.
     pub save_classifier: Option<PathBuf>,
     /// Selection (budget, seeds per cluster, optional per-cluster quota).
     pub select: gleaner_select::LcgOptions,
-}
-
-/// What an LCG run produced.
-pub struct LcgRun {
-    /// Kept rows in output order.
-    pub picks: Vec<Pick>,
-    /// Classifier confidence per input row.
-    pub confidence: Vec<f64>,
-    /// Cluster per input row (decimal strings).
-    pub labels: Vec<String>,
-    /// Number of clusters.
-    pub k: usize,
-    /// Rows used as pseudo-labelled training data.
-    pub pseudo: usize,
-    /// Training-set accuracy of the classifier on its pseudo-labels (a sanity figure).
-    pub train_accuracy: f64,
-    /// Per-stage wall time and peak RSS.
-    pub stages: StageLog,
-}
-
-/// Runs the LCG recipe; writes `lcg.parquet` (cluster, distance, pseudo_label, predicted,
-/// confidence) in the work directory.
-pub fn run_lcg(
-    ds: &Dataset,
-    embedder: &dyn Embedder,
-    recipe: &LcgRecipe,
-    work: &WorkDir,
-    obs: &dyn Observer,
-) -> Result<LcgRun> {
-    let mut stages = StageLog::default();
-    stages.begin("embed");
-    let text = TextKind::Lcg;
-    let emb = embed_stage(ds, embedder, &text, &work.side("embeddings-lcg.parquet")?, obs)?;
-    stages.begin("cluster");
-    let c = cluster_stage(
-        &emb,
-        &ds.ids,
-        &format!("{}:lcg", embedder.identity()),
-        &recipe.cluster,
-        &work.side("clusters-lcg.parquet")?,
-        obs,
-    )?;
-    let side_path = work.side("lcg.parquet")?;
-    let labels: Vec<u32> = c.table.f64_column("cluster", &side_path)?.iter().map(|&l| l as u32).collect();
-    let distance = c.table.f64_column("distance", &side_path)?;
-    let k = c.k;
-    drop(c); // the PCA'd copy of the embeddings is not needed any more
-    // Members of each cluster sorted by distance to their own centroid (ties: lower index).
-    let mut nearest: Vec<Vec<usize>> = vec![Vec::new(); k];
-    for (i, &l) in labels.iter().enumerate() {
-        nearest[l as usize].push(i);
-    }
-    for m in &mut nearest {
-        m.sort_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(a.cmp(&b)));
-    }
-    let train: Vec<usize> = nearest.iter().flat_map(|m| m.iter().take(recipe.pseudo_per_cluster).copied()).collect();
-    let train_labels: Vec<u32> = train.iter().map(|&i| labels[i]).collect();
-    stages.begin("classify");
-    let texts: Vec<String> = ds.map_records(|r| text.render(r))?;
-    let train_texts: Vec<String> = train.iter().map(|&i| texts[i].clone()).collect();
-    let dim = embedder.dim();
-    let train_emb: Vec<f32> = train.iter().flat_map(|&i| emb.row(i).to_vec()).collect();
-    let model: Box<dyn Classifier> = match &recipe.classifier {
-        LcgClassifier::Nb(o) => Box::new(MultinomialNb::fit(Inputs::Texts(&train_texts), &train_labels, o)?),
-        LcgClassifier::Neural(o) => {
-            Box::new(NeuralHead::fit(Inputs::Embeddings(Embeddings::new(&train_emb, dim)?), &train_labels, o)?)
-        }
-        LcgClassifier::Load(p) => gleaner_classify::load(p)?,
-    };
-    if let Some(p) = &recipe.save_classifier {
-        model.save(p)?;
-        obs.info(&format!("saved the {} classifier to {}", model.kind(), p.display()));
-    }
-    let inputs = match model.input_kind() {
-        gleaner_classify::InputKind::Texts => Inputs::Texts(&texts),
-        gleaner_classify::InputKind::Embeddings { dim: d } => {
-            if d != dim {
-                return Err(Error::Invalid(format!(
-                    "the classifier expects {d}-dimensional embeddings but {} gives {dim}",
-                    embedder.identity()
-                )));
-            }
-            Inputs::Embeddings(Embeddings::new(&emb.data, dim)?)
-        }
-    };
-    let (confidence, predicted) =
-        model.predict_confidence(inputs, gleaner_classify::confidence::Confidence::MaxProba)?;
-    let train_accuracy = if train.is_empty() {
-        f64::NAN
-    } else {
-        train.iter().filter(|&&i| predicted[i] == labels[i]).count() as f64 / train.len() as f64
-    };
-    stages.begin("select");
-    let picks = gleaner_select::lcg(&nearest, &confidence, &labels, &recipe.select);
-    stages.end();
-    let mut pseudo = vec![0i64; ds.len()];
-    for &i in &train {
-        pseudo[i] = 1;
-    }
-    let mut t = SideTable::new(&ds.ids, &ds.positions);
-    t.set("cluster", Column::I64(labels.iter().map(|&l| i64::from(l)).collect()));
-    t.set("distance", Column::F64(distance));
-    t.set("pseudo_label", Column::I64(pseudo));
-    t.set("predicted", Column::I64(predicted.iter().map(|&l| i64::from(l)).collect()));
-    t.set("confidence", Column::F64(confidence.clone()));
-    t.write(&side_path)?;
-    Ok(LcgRun {
-        picks,
-        confidence,
-        labels: labels.iter().map(|l| l.to_string()).collect(),
-        k,
-        pseudo: train.len(),
-        train_accuracy,
-        stages,
-    })
 }
 
 /// What [`run_lcg_labelled`] produced.

@@ -1,22 +1,38 @@
 //! # gleaner-pipeline
 //!
-//! The stages, each reading and writing a side file keyed by row id so it can be reused on a
-//! rerun, and the method presets (`car`, `cherry`, `superfilter`, `lcg`) as short recipes
-//! over those stages. Progress and log lines go through an [`Observer`] supplied by the
+//! gleaner as a library: recipes ([`recipe`]: the method presets as typed structs, user
+//! recipes as TOML) run by one stage runner ([`runner`]) over the shared stages. Every model
+//! stage writes a side file keyed by row id with a manifest naming everything that changes its
+//! numbers (model, parameters, precision, gleaner version), so a rerun reuses it and a mismatch
+//! recomputes; model stages journal finished chunks of rows, so a killed run resumes and writes
+//! byte-identical output. Progress and log lines go through an [`Observer`] supplied by the
 //! caller (the CLI draws progress bars on stderr).
+//!
+//! ```no_run
+//! use gleaner_pipeline::recipe::presets::{Cherry, Preset};
+//! use gleaner_pipeline::runner::{RunOptions, run};
+//! use gleaner_pipeline::{Silent, WorkDir};
+//! let ds = gleaner_read::read_released("pool.json".as_ref(), &Default::default())?;
+//! let recipe = Cherry::default().recipe();
+//! gleaner_pipeline::recipe::validate(&recipe, "", "cherry".as_ref())?;
+//! let work = WorkDir { dir: "pool.gleaner".into() };
+//! let out = run(&recipe, &ds, &RunOptions { work }, &Silent)?;
+//! eprint!("{}", out.render());
+//! # Ok::<(), gleaner_core::Error>(())
+//! ```
 
-pub mod car;
 pub mod cluster;
 pub mod embed;
 pub mod ifd;
 pub mod ifd_plan;
-pub mod ifd_presets;
 pub mod journal;
 pub mod lcg;
+pub mod models;
 pub mod preexp;
+pub mod recipe;
+pub mod runner;
 pub mod score;
 pub mod stages;
-pub mod summary;
 pub mod values;
 
 use std::path::{Path, PathBuf};
@@ -66,22 +82,37 @@ impl WorkDir {
     }
 }
 
-/// Reads a side file made by the same recipe (stage, model, parameters) as `manifest`, if
-/// there is one and it covers the rows `load` needs; `None` means "compute it".
+/// Reads a side file made by the same recipe (stage, model, parameters, precision, gleaner
+/// version) as `manifest`, if there is one and it covers the rows `load` needs; `None` means
+/// "compute it". When a side file exists but was made otherwise, one line says what differs.
 ///
 /// The input digest is not compared: `load` aligns by row id, so a side file computed over a
 /// superset of the rows (the full pool) serves a subset too.
 pub fn reuse<T>(
     side: &Path,
     manifest: &gleaner_cache::Manifest,
+    obs: &dyn Observer,
     load: impl FnOnce(&Path) -> gleaner_core::Result<T>,
 ) -> gleaner_core::Result<Option<T>> {
     let Some(old) = gleaner_cache::Manifest::read_for(side)? else {
         return Ok(None);
     };
-    let same_recipe = old.stage == manifest.stage && old.model == manifest.model && old.params == manifest.params;
-    if !same_recipe || !side.exists() {
+    let mut theirs = old.clone();
+    theirs.input = manifest.input.clone();
+    theirs.rows = manifest.rows;
+    let diff = manifest.differences(&theirs);
+    if !diff.is_empty() {
+        obs.info(&format!("recomputing {}: it was made with other settings ({})", side.display(), diff.join("; ")));
         return Ok(None);
     }
-    Ok(load(side).ok())
+    if !side.exists() {
+        return Ok(None);
+    }
+    match load(side) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) => {
+            obs.info(&format!("recomputing {}: {e}", side.display()));
+            Ok(None)
+        }
+    }
 }

@@ -1,21 +1,17 @@
-//! Cherry's pre-experienced sample selection (SPEC §2.3) as a recipe: the causal LM's
-//! perplexity of each prompt and the mean of its last hidden states → k-means (no PCA) →
-//! per cluster, the prompts whose perplexity lies in the [low, up] percentile band, `n`
-//! evenly spaced. `--embedder` clusters sentence embeddings instead of the LM's states.
+//! The prompt stage of Cherry's pre-experienced sample selection (SPEC §2.3): the causal LM's
+//! perplexity of each prompt and the mean of its last hidden states, which the
+//! `pre-experience` recipe clusters (k-means, no PCA) before taking, per cluster, the prompts
+//! whose perplexity lies in a percentile band.
 //!
 //! The prompt is Cherry's `instruct_i`: the template's prompt without the response (the raw
 //! instruction for `wiz`), truncated at `max_length` tokens.
 
-use crate::cluster::{ClusterOptions, cluster_stage};
-use crate::stages::StageLog;
 use crate::{Observer, WorkDir};
 use gleaner_cache::{Column, Manifest, Matrix, SideTable};
 use gleaner_core::Result;
 use gleaner_core::layout::Template;
-use gleaner_embed::Embedder;
 use gleaner_lm::LoadedLm;
 use gleaner_read::Dataset;
-use gleaner_select::{Pick, PreExperienceOptions};
 use rayon::prelude::*;
 
 /// Cherry's `instruct_i` for a record.
@@ -29,25 +25,14 @@ pub fn instruct_text(template: Template, r: &gleaner_core::Record) -> String {
     }
 }
 
-/// What a pre-experience run produced.
-pub struct PreExperienceRun {
-    /// Kept rows, cluster 0 first.
-    pub picks: Vec<Pick>,
-    /// Prompt perplexity per row.
-    pub ppl: Vec<f64>,
-    /// Cluster per row.
-    pub labels: Vec<String>,
-    /// Per-stage wall time and peak RSS.
-    pub stages: StageLog,
-}
-
 /// Prompt perplexities and LM prompt embeddings, cached in `prompt-ppl-<template>.parquet`
 /// and `prompt-states-<template>.parquet`.
-fn prompt_stage(
+pub fn prompt_stage(
     ds: &Dataset,
     lm: &LoadedLm,
     template: Template,
     max_length: usize,
+    precision: &str,
     work: &WorkDir,
     obs: &dyn Observer,
 ) -> Result<(Vec<f64>, Matrix)> {
@@ -55,9 +40,10 @@ fn prompt_stage(
     let emb_side = work.side(&format!("prompt-states-{}.parquet", template.name()))?;
     let manifest = Manifest::new("prompt-lm", Some(lm.model.identity()), &ds.ids)
         .param("template", template.name())
-        .param("max_length", max_length);
-    let cached = crate::reuse(&ppl_side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))?;
-    let cached_m = crate::reuse(&emb_side, &manifest, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?;
+        .param("max_length", max_length)
+        .param("precision", precision);
+    let cached = crate::reuse(&ppl_side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))?;
+    let cached_m = crate::reuse(&emb_side, &manifest, obs, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?;
     if let (Some(t), Some(m)) = (cached, cached_m) {
         obs.info("reusing prompt perplexities and hidden states");
         return Ok((t.f64_column("ppl", &ppl_side)?, m));
@@ -94,42 +80,4 @@ fn prompt_stage(
     m.write(&emb_side)?;
     manifest.write_for(&emb_side)?;
     Ok((ppl, m))
-}
-
-/// Runs the pre-experience recipe. With `embedder`, clusters its embeddings of the prompt text
-/// instead of the LM's hidden states.
-#[allow(clippy::too_many_arguments)]
-pub fn run_pre_experience(
-    ds: &Dataset,
-    lm: &LoadedLm,
-    template: Template,
-    max_length: usize,
-    embedder: Option<&dyn Embedder>,
-    cluster: &ClusterOptions,
-    opts: &PreExperienceOptions,
-    work: &WorkDir,
-    obs: &dyn Observer,
-) -> Result<PreExperienceRun> {
-    let mut stages = StageLog::default();
-    stages.begin("prompt ppl");
-    let (ppl, states) = prompt_stage(ds, lm, template, max_length, work, obs)?;
-    stages.begin("cluster");
-    let (emb, identity) = match embedder {
-        Some(e) => {
-            let text = gleaner_core::layout::TextKind::Custom(format!("cherry-prompt:{}", template.name()));
-            let texts: Vec<String> = ds.map_records(|r| instruct_text(template, r))?;
-            obs.start("embed", texts.len() as u64, "texts");
-            let data = e.embed(&texts, &|d| obs.progress(d as u64))?;
-            obs.finish();
-            (Matrix::new(&ds.ids, &ds.positions, e.dim(), data), format!("{}:{}", e.identity(), text.name()))
-        }
-        None => (states, format!("{}:prompt-states:{}", lm.model.identity(), template.name())),
-    };
-    let c = cluster_stage(&emb, &ds.ids, &identity, cluster, &work.side("clusters-pre-experience.parquet")?, obs)?;
-    let side = work.dir.join("clusters-pre-experience.parquet");
-    let labels: Vec<u32> = c.table.f64_column("cluster", &side)?.iter().map(|&l| l as u32).collect();
-    stages.begin("select");
-    let picks = gleaner_select::pre_experience(&labels, &ppl, c.k, opts);
-    stages.end();
-    Ok(PreExperienceRun { picks, ppl, labels: labels.iter().map(|l| l.to_string()).collect(), stages })
 }

@@ -1,6 +1,7 @@
 //! Per-row scoring stages whose results go to a side file (`quality`, IFD columns, …).
 
 use crate::Observer;
+use crate::journal::run_chunked;
 use gleaner_cache::{Column, Manifest, SideTable};
 use gleaner_core::{Record, Result};
 use gleaner_read::Dataset;
@@ -38,33 +39,55 @@ impl QualityModel for IqsModel {
     }
 }
 
-/// Scores every record of `ds` with `model`, in chunks of 4,096 records (both models work in
-/// chunks of 256, so the scores equal one call over all records) so that a released dataset
-/// is parsed again chunk by chunk rather than held whole.
+/// Rows per journaled chunk of the quality stage. Both models score in chunks of 256, so the
+/// scores equal one call over all records.
+pub const QUALITY_CHUNK_ROWS: usize = 4096;
+
+/// Scores every record of `ds` with `model`, chunk by chunk (a released dataset is parsed
+/// again one chunk at a time rather than held whole).
 pub fn score_dataset(ds: &Dataset, model: &dyn QualityModel, progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>> {
     let mut out = Vec::with_capacity(ds.len());
-    ds.for_each_chunk(4096, &mut |first, chunk| {
+    ds.for_each_chunk(QUALITY_CHUNK_ROWS, &mut |first, chunk| {
         out.extend(model.score(chunk, &|n| progress(first + n))?);
         Ok(())
     })?;
     Ok(out)
 }
 
-/// Scores every record into the `quality` column of `side` (reused when the side file was
-/// made by the same model and covers the rows).
-pub fn quality_stage(ds: &Dataset, model: &dyn QualityModel, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
-    let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids);
-    if let Some(t) = crate::reuse(side, &manifest, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
+/// Scores every record into the `quality` column of `side`: reused when the side file was made
+/// by the same model at the same `precision` and covers the rows; resumed chunk by chunk after
+/// an interruption (a journal made otherwise is refused).
+pub fn quality_stage(
+    ds: &Dataset,
+    model: &dyn QualityModel,
+    precision: &str,
+    side: &Path,
+    obs: &dyn Observer,
+) -> Result<SideTable> {
+    let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids).param("precision", precision);
+    if let Some(t) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
         obs.info(&format!("reusing quality scores from {}", side.display()));
         return Ok(t);
     }
     obs.start("quality", ds.len() as u64, "rows");
-    let scores = score_dataset(ds, model, &|n| obs.progress(n as u64))?;
+    let (cols, journal) = run_chunked(
+        ds,
+        side,
+        &manifest,
+        QUALITY_CHUNK_ROWS,
+        &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already scored")),
+        &mut |n| obs.progress(n as u64),
+        &mut |records| {
+            let scores = model.score(records, &|_| {})?;
+            Ok(vec![("quality".to_string(), Column::F64(scores))])
+        },
+    )?;
     obs.finish();
     let mut t = SideTable::new(&ds.ids, &ds.positions);
-    t.set("quality", Column::F64(scores));
+    t.set("quality", cols.into_iter().next().map_or(Column::F64(Vec::new()), |(_, c)| c));
     t.write(side)?;
     manifest.write_for(side)?;
+    journal.finish()?;
     Ok(t)
 }
 

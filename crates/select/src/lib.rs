@@ -11,11 +11,13 @@ mod car;
 mod ifd;
 mod lcg;
 mod preexp;
+mod topk;
 
 pub use car::{CarOptions, car};
 pub use ifd::{CherryOptions, SuperfilterOptions, cherry, ifd_stage, superfilter};
 pub use lcg::{LcgOptions, lcg};
 pub use preexp::{PreExperienceOptions, pre_experience};
+pub use topk::{TopKOptions, top_k};
 
 /// Why a row was kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -34,6 +36,10 @@ pub enum Reason {
     LowConfidence,
     /// Pre-experience sample from a cluster's perplexity band (Cherry).
     PreExperience,
+    /// Among the best rows by a score (a recipe's `top-k` rule).
+    TopK,
+    /// Passed every filter of a recipe with no selection stage.
+    Passed,
 }
 
 impl Reason {
@@ -47,6 +53,8 @@ impl Reason {
             Reason::CentroidSeed => "centroid seed",
             Reason::LowConfidence => "low confidence",
             Reason::PreExperience => "pre-experience",
+            Reason::TopK => "top-k by score",
+            Reason::Passed => "passed the filters",
         }
     }
 }

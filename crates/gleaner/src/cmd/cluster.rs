@@ -1,32 +1,24 @@
 //! `gleaner cluster`.
 
-use crate::cli::ClusterArgs;
+use crate::cli::{ClusterArgs, ClusterKRule};
 use crate::log::BarObserver;
 use anyhow::{Result, bail};
 use gleaner_cluster::{KRule, PcaTarget};
 use gleaner_core::RowId;
 use gleaner_pipeline::cluster::{ClusterOptions, cluster_stage};
+use gleaner_pipeline::recipe::PcaSpec;
 
-/// Parses `--pca`.
-pub fn parse_pca(s: &str) -> Result<Option<PcaTarget>> {
+/// Parses `--pca`: a variance fraction in (0, 1), a component count, or `none`.
+pub fn pca_spec(s: &str) -> Result<PcaSpec> {
     if s == "none" {
-        return Ok(None);
+        return Ok(PcaSpec::Name("none".into()));
     }
     if let Ok(c) = s.parse::<usize>() {
-        return Ok(Some(PcaTarget::Components(c)));
+        return Ok(PcaSpec::Components(c));
     }
     match s.parse::<f64>() {
-        Ok(v) if v > 0.0 && v < 1.0 => Ok(Some(PcaTarget::Variance(v))),
+        Ok(v) if v > 0.0 && v < 1.0 => Ok(PcaSpec::Variance(v)),
         _ => bail!("--pca must be a fraction in (0, 1), a component count, or `none` (got `{s}`)"),
-    }
-}
-
-/// The k rule from `--k` / `--k-rule`.
-pub fn parse_k(k: Option<usize>, rule: &str) -> KRule {
-    match (k, rule) {
-        (Some(k), _) => KRule::Fixed(k),
-        (None, "lcg") => KRule::LcgSqrtEighth,
-        _ => KRule::CarSqrtHalf,
     }
 }
 
@@ -37,8 +29,16 @@ pub fn run(a: ClusterArgs) -> Result<()> {
         .map(|m| format!("{}:{}", m.model.unwrap_or_default(), m.params.get("text").cloned().unwrap_or_default()))
         .unwrap_or_else(|| a.embeddings.display().to_string());
     let opts = ClusterOptions {
-        pca: parse_pca(&a.pca)?,
-        k: parse_k(a.k, &a.k_rule),
+        pca: match pca_spec(&a.pca)? {
+            PcaSpec::Components(c) => Some(PcaTarget::Components(c)),
+            PcaSpec::Variance(v) => Some(PcaTarget::Variance(v)),
+            PcaSpec::Name(_) => None,
+        },
+        k: match (a.k, a.k_rule) {
+            (Some(k), _) => KRule::Fixed(k),
+            (None, ClusterKRule::Car) => KRule::CarSqrtHalf,
+            (None, ClusterKRule::Lcg) => KRule::LcgSqrtEighth,
+        },
         n_init: a.n_init,
         seed: a.seed,
         mini_batch: a.mini_batch,

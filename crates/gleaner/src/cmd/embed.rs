@@ -4,26 +4,21 @@ use crate::cli::EmbedArgs;
 use crate::log::BarObserver;
 use anyhow::{Context, Result, anyhow};
 use gleaner_core::layout::TextKind;
-use gleaner_embed::{Embedder, SentenceEncoder};
+use gleaner_embed::Embedder;
+use gleaner_pipeline::models::{ModelFamily, resolve_precision};
+use gleaner_pipeline::recipe::PrecisionChoice;
 
-/// Loads a sentence-transformers model by name or path (one-term bf16 under `--precision auto`
-/// where AMX exists).
-pub fn load_embedder(name: &str, batch_tokens: usize) -> Result<SentenceEncoder> {
-    let path = gleaner_models::resolve(name)?;
-    let mut enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::Bf16)
-        .with_context(|| format!("loading embedder {name}"))?;
-    enc.batch_tokens = batch_tokens;
-    Ok(enc)
-}
-
-pub fn run(a: EmbedArgs) -> Result<()> {
+pub fn run(a: EmbedArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let text = TextKind::parse(&a.text).ok_or_else(|| anyhow!("unknown --text `{}`", a.text))?;
     gleaner_cache::Matrix::check_path(&a.output)?;
     let ds = super::read_input(&a.input)?;
-    let enc = load_embedder(&a.model, a.batch_tokens)?;
+    let prec = super::score::set_precision(precision, ModelFamily::SentenceEncoder);
+    let p = resolve_precision(precision.unwrap_or_default(), ModelFamily::SentenceEncoder);
+    let enc = gleaner_pipeline::models::load_embedder(&a.model, a.batch_tokens, p)
+        .with_context(|| format!("loading embedder {}", a.model))?;
     let t0 = std::time::Instant::now();
     let obs = BarObserver::default();
-    let m = gleaner_pipeline::embed::embed_stage(&ds, &enc, &text, &a.output, &obs)?;
+    let m = gleaner_pipeline::embed::embed_stage(&ds, &enc, &text, prec, &a.output, &obs)?;
     let secs = t0.elapsed().as_secs_f64();
     crate::log::info(format!(
         "embedded {} records ({}-d) in {secs:.1}s ({:.1}/s) → {}",

@@ -3,8 +3,9 @@
 mod cluster;
 mod convert;
 mod embed;
-mod ifd;
+mod lcg_labelled;
 mod models;
+mod recipes;
 mod run;
 mod score;
 mod select;
@@ -13,26 +14,29 @@ mod train;
 
 use crate::cli::{Cli, Command, InputArgs, OnErrorArg};
 use anyhow::Result;
+use gleaner_pipeline::recipe::PrecisionChoice;
 use gleaner_read::{Dataset, Format, OnError, ReadOptions};
 
 /// Runs one command.
 pub fn run(cli: Cli) -> Result<()> {
-    let forced = gleaner_nn::parse_precision(&cli.precision).expect("clap checked the value");
-    gleaner_nn::set_precision(forced);
-    if forced.is_some_and(|p| p != gleaner_nn::Precision::F32) && !gleaner_nn::amx::available() {
+    let precision = cli.precision.map(|p| p.choice());
+    if precision.is_some_and(|p| !matches!(p, PrecisionChoice::F32 | PrecisionChoice::Auto))
+        && !gleaner_nn::amx::available()
+    {
         crate::log::warn(format!(
             "--precision {}: this CPU (or kernel) has no AMX bf16 tiles; using f32",
-            cli.precision
+            precision.map_or("auto", |p| p.name())
         ));
     }
     match cli.command {
         Command::Convert(a) => convert::run(a),
-        Command::Stats(a) => stats::run(a),
-        Command::Embed(a) => embed::run(a),
+        Command::Stats(a) => stats::run(a, precision),
+        Command::Embed(a) => embed::run(a, precision),
         Command::Cluster(a) => cluster::run(a),
-        Command::Score(s) => score::run(s),
+        Command::Score(s) => score::run(s, precision),
         Command::Select(s) => select::run(s),
-        Command::Run(r) => run::run(r),
+        Command::Run(r) => run::run(r, precision),
+        Command::Recipes(r) => recipes::run(r),
         Command::Models(m) => models::run(m),
         Command::Train(t) => train::run(t),
         Command::Completions { shell } => {
@@ -90,33 +94,6 @@ fn read_input_with(args: &InputArgs, in_memory: bool) -> Result<Dataset> {
         }
     }
     Ok(ds)
-}
-
-/// Writes the picked rows of `ds` in the requested (or the source's) format.
-pub fn write_picks(ds: &Dataset, picks: &[gleaner_select::Pick], out: &crate::cli::OutputArgs) -> Result<()> {
-    write_picks_annotated(ds, picks, &[], out)
-}
-
-/// A field added to each written row (`--annotate`): its name and its value for input row `i`.
-pub type Annotation<'a> = (&'a str, &'a dyn Fn(usize) -> serde_json::Value);
-
-/// [`write_picks`], adding the `fields` to every written record.
-pub fn write_picks_annotated(
-    ds: &Dataset,
-    picks: &[gleaner_select::Pick],
-    fields: &[Annotation<'_>],
-    out: &crate::cli::OutputArgs,
-) -> Result<()> {
-    let idx: Vec<usize> = picks.iter().map(|p| p.index).collect();
-    let mut sub = ds.subset(&idx)?;
-    if !fields.is_empty() {
-        for (rec, &i) in sub.records_mut()?.iter_mut().zip(&idx) {
-            for (name, value) in fields {
-                rec.fields.insert((*name).to_string(), value(i));
-            }
-        }
-    }
-    write_records(ds, &sub, out)
 }
 
 /// Writes `sub` (records derived from `ds`) in the requested (or `ds`'s) format.

@@ -1,202 +1,263 @@
-//! `gleaner run <preset>`: the method presets end to end.
+//! `gleaner run <preset>` and `gleaner run --recipe FILE|NAME`: both become a recipe, checked
+//! before any model loads, then run by the library's stage runner.
 
-use crate::cli::{RunCarArgs, RunCommand, RunCommon, RunLcgArgs};
+use crate::cli::{
+    ClassifierArg, FlTextArg, InputArgs, LcgKRule, LmArgs, OutputArgs, RecipeRunArgs, RunArgs, RunCommand, RunCommon,
+};
 use crate::log::BarObserver;
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow};
 use gleaner_pipeline::WorkDir;
-use gleaner_pipeline::car::{Quality, run_car};
-use gleaner_pipeline::cluster::ClusterOptions;
-use gleaner_pipeline::summary::selection_summary;
-use gleaner_pipeline::values::Source;
+use gleaner_pipeline::recipe::presets::{self as p, Keep, Preset, QualitySource};
+use gleaner_pipeline::recipe::{self, ClassifierKind, KSpec, PrecisionChoice, Recipe, Select, Stage};
+use gleaner_pipeline::runner::{RunOptions, run as run_recipe};
+use std::path::{Path, PathBuf};
 
-pub fn run(c: RunCommand) -> Result<()> {
-    match c {
-        RunCommand::Car(a) => car(a),
-        RunCommand::Cherry(a) => super::ifd::cherry(a),
-        RunCommand::Superfilter(a) => super::ifd::superfilter(a),
-        RunCommand::SuperfilterD(a) => super::ifd::superfilter_d(a),
-        RunCommand::Lcg(a) => lcg(a),
-        RunCommand::PreExperience(a) => super::ifd::pre_experience(a),
+pub fn run(a: RunArgs, precision: Option<PrecisionChoice>) -> Result<()> {
+    match a.preset {
+        Some(c) => preset(c, precision),
+        None => recipe_file(a.recipe, precision),
     }
 }
 
 /// The work directory for a run.
-pub fn work_dir(c: &RunCommon) -> WorkDir {
-    match (&c.work_dir, &c.out.output) {
+fn work_dir(dir: Option<&PathBuf>, out: Option<&PathBuf>) -> WorkDir {
+    match (dir, out) {
         (Some(d), _) => WorkDir { dir: d.clone() },
         (None, Some(o)) => WorkDir::for_output(o),
         (None, None) => WorkDir { dir: "gleaner-work".into() },
     }
 }
 
-fn car(a: RunCarArgs) -> Result<()> {
-    let c = &a.common;
-    let ds = super::read_input(&c.input)?;
-    let work = work_dir(c);
-    let obs = BarObserver::default();
-    let model;
-    let quality = match (&a.quality, &a.quality_model) {
-        (Some(q), _) => Quality::Values(Source::parse(q)),
-        (None, Some(m)) => {
-            model = super::score::load_quality(m, a.encoder.as_deref())?;
-            Quality::Model(model.as_ref())
-        }
-        (None, None) => {
-            bail!("pass --quality-model MODEL (an IQS checkpoint or a gleaner quality model) or --quality FIELD|SIDE")
-        }
-    };
-    let embedder = super::embed::load_embedder(&c.embedder, 8192)?;
-    let n1 = match (a.size.budget, a.size.ratio) {
-        (Some(b), _) => b,
-        (None, Some(r)) => gleaner_select::Budget::Ratio(r).resolve(ds.len()),
-        (None, None) => a.n1,
-    };
-    let cluster = ClusterOptions {
-        pca: super::cluster::parse_pca(&a.pca)?,
-        k: super::cluster::parse_k(a.k, "car"),
-        n_init: a.n_init,
-        seed: c.seed,
-        mini_batch: None,
-    };
-    let r = run_car(&ds, quality, &embedder, &cluster, &gleaner_select::CarOptions { n1, n2: a.n2 }, &work, &obs)?;
-    let score = |i: usize| gleaner_core::nonfinite::float_value(r.quality[i]);
-    let label = |i: usize| serde_json::Value::from(r.labels[i].clone());
-    let fields: &[super::Annotation<'_>] = if a.annotate { &[("score", &score), ("label", &label)] } else { &[] };
-    super::write_picks_annotated(&ds, &r.picks, fields, &c.out)?;
-    eprint!("{}", selection_summary("car", ds.len(), &r.picks, Some(("quality", &r.quality)), Some(&r.labels)));
-    eprint!("{}", r.stages.render());
-    crate::log::info(format!("side files in {}", work.dir.display()));
-    Ok(())
+fn keep(size: &crate::cli::BudgetArgs, default: Keep) -> Keep {
+    match (size.budget, size.ratio) {
+        (Some(n), _) => Keep::Count(n),
+        (None, Some(r)) => Keep::Ratio(r),
+        (None, None) => default,
+    }
 }
 
-fn lcg(a: RunLcgArgs) -> Result<()> {
-    use gleaner_pipeline::lcg::{LcgClassifier, LcgRecipe, run_lcg};
-    let c = &a.common;
-    let ds = super::read_input(&c.input)?;
-    let work = work_dir(c);
-    let embedder = super::embed::load_embedder(&c.embedder, 8192)?;
-    let budget = match (a.size.budget, a.size.ratio) {
-        (Some(b), _) => b,
-        (None, Some(r)) => gleaner_select::Budget::Ratio(r).resolve(ds.len()),
-        (None, None) => 1000,
-    };
-    let k = match (a.k, a.k_rule.as_str()) {
-        (Some(k), _) => gleaner_cluster::KRule::Fixed(k),
-        (None, "sqrt-n-8") => gleaner_cluster::KRule::LcgSqrtEighth,
-        (None, _) => gleaner_cluster::KRule::Fixed(40.min(ds.len().max(1))),
-    };
-    let classifier = match (&a.load_classifier, a.classifier.as_str()) {
-        (Some(p), _) => LcgClassifier::Load(p.clone()),
-        (None, "neural") => {
-            let mut o = gleaner_classify::NeuralOptions {
-                epochs: a.epochs,
-                batch_size: a.batch_size,
-                hidden: a.hidden,
-                seed: c.seed,
-                ..Default::default()
+fn lm(a: &LmArgs) -> p::Lm {
+    p::Lm {
+        model: a.model.clone(),
+        template: a.template.map(|t| t.name().to_string()),
+        max_length: a.max_length,
+        reverse: a.reverse,
+        chunk_rows: a.chunk_rows.max(1),
+        precision: PrecisionChoice::Auto,
+    }
+}
+
+fn preset(c: RunCommand, precision: Option<PrecisionChoice>) -> Result<()> {
+    let (recipe, common): (Recipe, RunCommon) = match c {
+        RunCommand::Car(a) => {
+            let n1 = match (a.size.budget, a.size.ratio) {
+                (Some(b), _) => b,
+                _ => a.n1,
             };
-            if let Some(lr) = a.lr {
-                o.lr = lr;
-            }
-            LcgClassifier::Neural(o)
+            let car = p::Car {
+                quality: match &a.quality {
+                    Some(q) => QualitySource::Values(q.clone()),
+                    None => QualitySource::Model {
+                        model: a.quality_model.clone(),
+                        encoder: a.encoder.as_ref().map(|e| e.display().to_string()),
+                    },
+                },
+                embedder: a.embedder.clone(),
+                n1,
+                ratio: if a.size.budget.is_none() { a.size.ratio } else { None },
+                n2: a.n2,
+                pca: super::cluster::pca_spec(&a.pca)?,
+                k: a.k,
+                n_init: a.n_init,
+                seed: a.seed,
+                annotate: a.annotate,
+            };
+            (car.recipe(), a.common)
         }
-        _ => LcgClassifier::Nb(gleaner_classify::NbOptions::default()),
+        RunCommand::Cherry(a) => {
+            let d = p::Cherry::default();
+            let c = p::Cherry { lm: lm(&a.lm), keep: keep(&a.size, d.keep), annotate: a.annotate };
+            (c.recipe(), a.common)
+        }
+        RunCommand::Superfilter(a) => {
+            let d = p::Superfilter::default();
+            let s = p::Superfilter {
+                lm: lm(&a.lm),
+                keep: keep(&a.size, d.keep),
+                threshold: a.threshold,
+                reference_count: a.reference_count,
+                annotate: a.annotate,
+            };
+            (s.recipe(), a.common)
+        }
+        RunCommand::SuperfilterD(a) => {
+            let d = p::SuperfilterD::default();
+            let candidates = match (a.candidates, a.candidates_ratio) {
+                (Some(n), _) => Keep::Count(n),
+                (None, Some(r)) => Keep::Ratio(r),
+                (None, None) => d.candidates,
+            };
+            let s = p::SuperfilterD {
+                lm: lm(&a.lm),
+                embedder: a.embedder.clone(),
+                candidates,
+                upper: a.upper,
+                keep: keep(&a.size, d.keep),
+                text: match a.emb_type {
+                    FlTextArg::Whole => "fl",
+                    FlTextArg::Instruction => "fl-instruction",
+                    FlTextArg::Response => "fl-response",
+                }
+                .into(),
+            };
+            (s.recipe(), a.common)
+        }
+        RunCommand::Lcg(a) => {
+            let d = p::Lcg::default();
+            let mut l = p::Lcg {
+                embedder: a.embedder.clone(),
+                keep: keep(&a.size, d.keep),
+                k: match (a.k, a.k_rule) {
+                    (Some(k), _) => KSpec::Fixed(k),
+                    (None, LcgKRule::Fixed) => d.k.clone(),
+                    (None, LcgKRule::SqrtN8) => KSpec::Rule("lcg".into()),
+                },
+                pca: super::cluster::pca_spec(&a.pca)?,
+                n_init: a.n_init,
+                seed: a.seed,
+                pseudo: a.pseudo,
+                seeds: a.seeds,
+                per_cluster_quota: a.per_cluster_quota,
+                classify: d.classify.clone(),
+            };
+            l.classify.classifier = match a.classifier {
+                ClassifierArg::Nb => ClassifierKind::Nb,
+                ClassifierArg::Neural => ClassifierKind::Neural,
+            };
+            l.classify.epochs = a.epochs;
+            l.classify.lr = a.lr;
+            l.classify.batch_size = a.batch_size;
+            l.classify.hidden = a.hidden;
+            l.classify.seed = Some(a.seed);
+            l.classify.load = a.load_classifier.as_ref().map(|p| p.display().to_string());
+            l.classify.save = a.save_classifier.as_ref().map(|p| p.display().to_string());
+            if let Some(labels) = &a.pseudo_labels {
+                return super::lcg_labelled::run(&a, &l, labels);
+            }
+            (l.recipe(), a.common)
+        }
+        RunCommand::PreExperience(a) => {
+            let pe = p::PreExperience {
+                lm: lm(&a.lm),
+                clusters: a.clusters,
+                per_cluster: a.per_cluster,
+                low: a.low,
+                up: a.up,
+                sentence_embeddings: a.sentence_embeddings.clone(),
+                seed: a.seed,
+            };
+            (pe.recipe(), a.common)
+        }
     };
-    let recipe = LcgRecipe {
-        cluster: ClusterOptions {
-            pca: super::cluster::parse_pca(&a.pca)?,
-            k,
-            n_init: a.n_init,
-            seed: c.seed,
-            mini_batch: None,
-        },
-        pseudo_per_cluster: a.pseudo,
-        classifier,
-        save_classifier: a.save_classifier.clone(),
-        select: gleaner_select::LcgOptions {
-            budget,
-            seeds_per_cluster: a.seeds,
-            per_cluster_quota: a.per_cluster_quota,
-        },
-    };
-    if let Some(p) = &a.pseudo_labels {
-        return lcg_labelled(&ds, p, &a.label_field, &recipe, c);
-    }
-    let r = run_lcg(&ds, &embedder, &recipe, &work, &BarObserver::default())?;
-    super::write_picks(&ds, &r.picks, &c.out)?;
-    eprint!("{}", selection_summary("lcg", ds.len(), &r.picks, Some(("confidence", &r.confidence)), Some(&r.labels)));
-    eprintln!("  dropped: {:<34} {}", "not low-confidence enough (budget)", ds.len() - r.picks.len());
-    crate::log::info(format!(
-        "{} clusters, {} pseudo-labelled rows (classifier agrees with {:.1}% of them)",
-        r.k,
-        r.pseudo,
-        100.0 * r.train_accuracy
-    ));
-    eprint!("{}", r.stages.render());
-    crate::log::info(format!("side files in {}", work.dir.display()));
-    Ok(())
+    let work = work_dir(common.work_dir.as_ref(), common.out.output.as_ref());
+    let source = PathBuf::from(format!("preset:{}", recipe.name));
+    execute(recipe, "", &source, &common.input, &common.out, work, precision)
 }
 
-/// `run lcg --pseudo-labels FILE`: seeds from the labelled file, then the pool's least
-/// confident rows. A seed is written as the pool's record when the pool holds the same
-/// instruction and input (so it carries its output), else as the labelled file's record.
-fn lcg_labelled(
-    pool: &gleaner_read::Dataset,
-    path: &std::path::Path,
-    field: &str,
-    recipe: &gleaner_pipeline::lcg::LcgRecipe,
-    c: &RunCommon,
-) -> Result<()> {
-    let train = super::read_input(&crate::cli::InputArgs {
-        input: path.to_path_buf(),
-        format: None,
-        on_error: c.input.on_error,
-        limit: None,
-    })?;
-    let raw = gleaner_pipeline::values::labels(&train, &Source::Field(field.to_string()), field)?;
-    let labels: Vec<u32> = raw
-        .iter()
-        .enumerate()
-        .map(|(i, l)| {
-            l.parse::<u32>().map_err(|_| {
-                anyhow::anyhow!(
-                    "{}: record {i}: label `{l}` in field `{field}` is not a non-negative integer",
-                    path.display()
-                )
-            })
-        })
-        .collect::<Result<_>>()?;
-    let r = gleaner_pipeline::lcg::run_lcg_labelled(pool, &train, &labels, recipe, &BarObserver::default())?;
-    // Output rows: each seed from the pool when the pool holds it (else from the labelled
-    // file), then the picks; pool rows are gathered in one pass over the pool.
-    let seed_rows = &r.seeds_in_pool;
-    let from_pool = seed_rows.iter().flatten().count();
-    let pool_idx: Vec<usize> = seed_rows.iter().flatten().copied().chain(r.picks.iter().map(|p| p.index)).collect();
-    let mut pool_rows = pool.subset(&pool_idx)?.into_records()?.into_iter();
-    let mut train_rows = train.subset(&r.seeds)?.into_records()?.into_iter();
-    let mut out = pool.subset(&[])?;
-    let rows = out.records_mut()?;
-    for s in seed_rows {
-        let from_train = train_rows.next();
-        rows.extend(if s.is_some() { pool_rows.next() } else { from_train });
+/// Applies the command line's overrides to a recipe (flags win over the recipe's values).
+fn override_recipe(r: &mut Recipe, a: &RecipeRunArgs, precision: Option<PrecisionChoice>) {
+    for st in &mut r.stages {
+        match st {
+            Stage::Score(s) => {
+                if let Some(p) = precision {
+                    s.precision = p;
+                }
+                if let (Some(seed), gleaner_pipeline::recipe::Scorer::Random) = (a.seed, s.scorer) {
+                    s.seed = Some(seed);
+                }
+            }
+            Stage::Embed(e) => {
+                if let Some(p) = precision {
+                    e.precision = p;
+                }
+            }
+            Stage::Cluster(c) => {
+                if let Some(seed) = a.seed {
+                    c.seed = seed;
+                }
+            }
+            Stage::Select(s) if a.budget.is_some() || a.ratio.is_some() => match s {
+                Select::TopK(t) => (t.budget, t.ratio) = (a.budget, a.ratio),
+                Select::FacilityLocation(f) => (f.budget, f.ratio) = (a.budget, a.ratio),
+                Select::Lcg(l) => (l.budget, l.ratio) = (a.budget, a.ratio),
+                Select::Car(c) => {
+                    if let Some(b) = a.budget {
+                        c.n1 = b;
+                    }
+                    c.ratio = a.ratio;
+                }
+                Select::PreExperience(_) => {}
+            },
+            _ => {}
+        }
     }
-    rows.extend(pool_rows);
-    super::write_records(pool, &out, &c.out)?;
-    // every pool row once: written as a seed, written as a pick, or dropped with a reason
-    let seed_pool_rows = seed_rows.iter().flatten().collect::<std::collections::HashSet<_>>().len();
-    eprintln!(
-        "lcg (pseudo-labels from {}): {} pool rows in, {} written: {} seeds ({} from the pool, {} from the labelled file), {} low-confidence picks",
-        path.display(),
-        pool.len(),
-        r.seeds.len() + r.picks.len(),
-        r.seeds.len(),
-        from_pool,
-        r.seeds.len() - from_pool,
-        r.picks.len()
-    );
-    eprintln!("  kept as {:<18} {}", "seed (pool row)", seed_pool_rows);
-    eprintln!("  kept as {:<18} {}", "low confidence", r.picks.len());
-    eprintln!("  dropped: {:<34} {}", "same instruction+input as a labelled row", r.overlapping - seed_pool_rows);
-    eprintln!("  dropped: {:<34} {}", "not low-confidence enough (budget)", pool.len() - r.overlapping - r.picks.len());
+}
+
+fn recipe_file(a: RecipeRunArgs, precision: Option<PrecisionChoice>) -> Result<()> {
+    let spec = a.recipe.clone().ok_or_else(|| anyhow!("pass --recipe FILE.toml or a preset"))?;
+    let path = PathBuf::from(&spec);
+    let (mut r, text, source) = if path.exists() || spec.ends_with(".toml") {
+        let text = std::fs::read_to_string(&path).map_err(|e| gleaner_core::Error::io(&path, e))?;
+        (recipe::parse(&text, &path)?, text, path)
+    } else {
+        let r = recipe::find(&spec).ok_or_else(|| {
+            anyhow!("`{spec}` is neither a recipe file nor a bundled recipe (`gleaner recipes` lists them)")
+        })?;
+        (r, String::new(), PathBuf::from(format!("bundled:{spec}")))
+    };
+    // the file as written must be valid (line numbers refer to it), then with the overrides
+    recipe::validate(&r, &text, &source)?;
+    override_recipe(&mut r, &a, precision);
+    let read = r.stages.iter().find_map(|s| if let Stage::Read(x) = s { Some(x.clone()) } else { None });
+    let read = read.unwrap_or_default();
+    let input = InputArgs {
+        input: a.input.clone().ok_or_else(|| anyhow!("pass the input file"))?,
+        format: a.format.clone().or(read.format.clone()),
+        on_error: a.on_error.unwrap_or(match read.on_error {
+            recipe::OnBadRecord::Fail => crate::cli::OnErrorArg::Fail,
+            recipe::OnBadRecord::Skip => crate::cli::OnErrorArg::Skip,
+        }),
+        limit: a.limit.or(read.limit),
+    };
+    let work = work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
+    execute(r, "", &source, &input, &a.out, work, None)
+}
+
+/// Validates, reads, runs, writes the output, the summary and `summary.json`.
+fn execute(
+    mut r: Recipe,
+    text: &str,
+    source: &Path,
+    input: &InputArgs,
+    out: &OutputArgs,
+    work: WorkDir,
+    precision: Option<PrecisionChoice>,
+) -> Result<()> {
+    for st in &mut r.stages {
+        match st {
+            Stage::Score(s) => s.precision = precision.unwrap_or(s.precision),
+            Stage::Embed(e) => e.precision = precision.unwrap_or(e.precision),
+            _ => {}
+        }
+    }
+    recipe::validate(&r, text, source)?;
+    let ds = super::read_input(input)?;
+    let obs = BarObserver::default();
+    let outcome = run_recipe(&r, &ds, &RunOptions { work: work.clone() }, &obs)?;
+    let kept = outcome.kept_records(&ds)?;
+    super::write_records(&ds, &kept, out)?;
+    eprint!("{}", outcome.render());
+    let summary = outcome.write_summary(&work.dir)?;
+    crate::log::info(format!("side files and {} in {}", summary.file_name().unwrap().to_string_lossy(), work.dir.display()));
     Ok(())
 }

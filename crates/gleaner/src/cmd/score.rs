@@ -1,61 +1,73 @@
-//! `gleaner score …`.
+//! `gleaner score quality` and `gleaner score ifd`: one model stage into a side file.
 
-use crate::cli::{ScoreCommand, ScoreQualityArgs};
+use crate::cli::{ScoreCommand, ScoreIfdArgs, ScoreQualityArgs};
 use crate::log::BarObserver;
 use anyhow::{Context, Result};
-use gleaner_pipeline::score::{IqsModel, QualityModel, quality_stage};
-use std::path::Path;
+use gleaner_core::layout::Template;
+use gleaner_pipeline::ifd::{IfdOptions, ifd_stage};
+use gleaner_pipeline::models::{ModelFamily, apply_precision, precision_name, resolve_precision};
+use gleaner_pipeline::recipe::PrecisionChoice;
+use gleaner_pipeline::score::quality_stage;
 
-pub fn run(c: ScoreCommand) -> Result<()> {
+pub fn run(c: ScoreCommand, precision: Option<PrecisionChoice>) -> Result<()> {
     match c {
-        ScoreCommand::Quality(a) => quality(a),
-        ScoreCommand::Ifd(a) => super::ifd::score(a),
+        ScoreCommand::Quality(a) => quality(a, precision),
+        ScoreCommand::Ifd(a) => ifd(a, precision),
     }
 }
 
-/// Loads a quality model by path or name.
-pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn QualityModel>> {
-    if gleaner_pipeline::score::OwnQualityModel::is_own_model(model) {
-        let own = gleaner_pipeline::score::OwnQualityModel::load(model)
-            .with_context(|| format!("loading gleaner quality model {model}"))?;
-        return Ok(Box::new(own));
-    }
-    let path = gleaner_models::resolve(model)?;
-    let dir = path.path();
-    if dir.join("hparams.yaml").is_file() || dir.extension().is_some_and(|e| e == "ckpt") {
-        let model_dir = if dir.is_file() { dir.parent().and_then(Path::parent).unwrap_or(dir) } else { dir };
-        let enc = match encoder {
-            Some(e) => e.to_path_buf(),
-            None => match gleaner_iqs::Iqs::local_encoder_dir(model_dir)? {
-                Some(e) => e,
-                None => {
-                    let name = gleaner_iqs::Iqs::read_config(model_dir)?.pretrained_model;
-                    gleaner_models::resolve(&name)
-                        .with_context(|| format!("IQS encoder `{name}` named in hparams.yaml"))?
-                        .path()
-                        .to_path_buf()
-                }
-            },
-        };
-        let iqs = gleaner_iqs::Iqs::load(dir, &enc)?;
-        let size = std::fs::metadata(dir).map(|m| m.len()).unwrap_or(0);
-        return Ok(Box::new(IqsModel { iqs, id: format!("iqs:{}:{size}", dir.display()) }));
-    }
-    anyhow::bail!("{model}: not a gleaner quality model (.json or `default`) nor an IQS checkpoint (no hparams.yaml)")
+/// Resolves and applies the precision of one model stage; returns its name.
+pub fn set_precision(choice: Option<PrecisionChoice>, family: ModelFamily) -> &'static str {
+    let p = resolve_precision(choice.unwrap_or_default(), family);
+    apply_precision(p);
+    precision_name(p)
 }
 
-fn quality(a: ScoreQualityArgs) -> Result<()> {
+fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let ds = super::read_input(&a.input)?;
-    let model = load_quality(&a.model, a.encoder.as_deref())?;
+    let prec = set_precision(precision, ModelFamily::Exact);
+    let model = gleaner_pipeline::models::load_quality(&a.model, a.encoder.as_deref())
+        .with_context(|| format!("loading quality model {}", a.model))?;
     let t0 = std::time::Instant::now();
-    let t = quality_stage(&ds, model.as_ref(), &a.output, &BarObserver::default())?;
+    let t = quality_stage(&ds, model.as_ref(), prec, &a.output, &BarObserver::default())?;
     let q = t.f64_column("quality", &a.output)?;
     crate::log::info(format!(
-        "scored {} rows in {:.1}s → {}\n  quality {}",
+        "scored {} rows in {:.1}s ({prec}) → {}\n  quality {}",
         ds.len(),
         t0.elapsed().as_secs_f64(),
         a.output.display(),
         gleaner_report::Distribution::of(q).line()
+    ));
+    Ok(())
+}
+
+fn ifd(a: ScoreIfdArgs, precision: Option<PrecisionChoice>) -> Result<()> {
+    let ds = super::read_input(&a.input)?;
+    let template = a.lm.template.map_or(Template::None, |t| Template::parse(t.name()).expect("the CLI's templates parse"));
+    let mut opts = IfdOptions::new(template);
+    if let Some(ml) = a.lm.max_length {
+        anyhow::ensure!(ml >= 2, "--max-length must be at least 2");
+        opts.max_length = ml;
+    }
+    opts.reverse = a.lm.reverse;
+    opts.chunk_rows = a.lm.chunk_rows.max(1);
+    opts.precision = set_precision(precision, ModelFamily::IfdLm).to_string();
+    let t0 = std::time::Instant::now();
+    let lm = gleaner_pipeline::models::load_lm(&a.lm.model).with_context(|| format!("loading causal LM {}", a.lm.model))?;
+    crate::log::info(format!("loaded {} in {:.1}s ({})", lm.model.identity(), t0.elapsed().as_secs_f64(), opts.precision));
+    let t = ifd_stage(&ds, &lm, &opts, &a.output, &BarObserver::default())?;
+    let ppl = t.f64_column("ifd_ppl", &a.output)?;
+    let loss = t.f64_column("ifd_loss", &a.output)?;
+    let nan = ppl.iter().filter(|x| x.is_nan()).count();
+    crate::log::info(format!(
+        "{} rows → {} (template {}, max_length {}, {}); {nan} not computable (NaN)\n  ifd_ppl  {}\n  ifd_loss {}",
+        ds.len(),
+        a.output.display(),
+        opts.template.name(),
+        opts.max_length,
+        opts.precision,
+        gleaner_report::Distribution::of(ppl).line(),
+        gleaner_report::Distribution::of(loss).line(),
     ));
     Ok(())
 }

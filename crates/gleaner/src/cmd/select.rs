@@ -2,7 +2,7 @@
 
 use crate::cli::{SelectCarArgs, SelectCommand};
 use anyhow::Result;
-use gleaner_pipeline::summary::selection_summary;
+use gleaner_pipeline::runner::RunOutcome;
 use gleaner_pipeline::values::{Source, labels, numbers};
 
 pub fn run(c: SelectCommand) -> Result<()> {
@@ -21,7 +21,27 @@ fn car(a: SelectCarArgs) -> Result<()> {
         (None, None) => a.n1,
     };
     let picks = gleaner_select::car(&scores, &labs, &gleaner_select::CarOptions { n1, n2: a.n2 });
-    super::write_picks(&ds, &picks, &a.out)?;
-    eprint!("{}", selection_summary("car", ds.len(), &picks, Some(("score", &scores)), Some(&labs)));
+    // the same report as a run: cluster labels become numbers when they are integers
+    let ids: std::collections::BTreeMap<&str, f64> =
+        labs.iter().enumerate().map(|(i, l)| (l.as_str(), l.parse().unwrap_or(i as f64))).collect();
+    let mut columns = std::collections::BTreeMap::new();
+    columns.insert("score".to_string(), scores);
+    columns.insert("cluster".to_string(), labs.iter().map(|l| ids[l.as_str()]).collect());
+    let outcome = RunOutcome {
+        recipe: "select car".into(),
+        rows_in: ds.len(),
+        skipped: Vec::new(),
+        dropped: vec![("not in the top n1 nor a cluster's best".into(), ds.len() - picks.len())],
+        picks,
+        columns,
+        annotate: Default::default(),
+        models: Vec::new(),
+        stages: Default::default(),
+        main_column: Some("score".into()),
+    };
+    outcome.check_counts()?;
+    let kept = outcome.kept_records(&ds)?;
+    super::write_records(&ds, &kept, &a.out)?;
+    eprint!("{}", outcome.render());
     Ok(())
 }

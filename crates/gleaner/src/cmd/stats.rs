@@ -3,10 +3,10 @@
 use crate::cli::StatsArgs;
 use anyhow::Result;
 
-pub fn run(a: StatsArgs) -> Result<()> {
+pub fn run(a: StatsArgs, precision: Option<gleaner_pipeline::recipe::PrecisionChoice>) -> Result<()> {
     let ds = super::read_input(&a.input)?;
     let stats = gleaner_report::Stats::of(&ds)?;
-    let quality = if a.quality { Some(quality(&ds, &a.quality_model)?) } else { None };
+    let quality = if a.quality { Some(quality(&ds, &a.quality_model, precision)?) } else { None };
     if a.json {
         let mut v = serde_json::to_value(&stats)?;
         if let (Some(obj), Some((id, d))) = (v.as_object_mut(), &quality) {
@@ -23,8 +23,13 @@ pub fn run(a: StatsArgs) -> Result<()> {
 }
 
 /// Scores every record with `model` and summarises the scores.
-fn quality(ds: &gleaner_read::Dataset, model: &str) -> Result<(String, gleaner_report::Distribution)> {
-    let m = super::score::load_quality(model, None)?;
+fn quality(
+    ds: &gleaner_read::Dataset,
+    model: &str,
+    precision: Option<gleaner_pipeline::recipe::PrecisionChoice>,
+) -> Result<(String, gleaner_report::Distribution)> {
+    super::score::set_precision(precision, gleaner_pipeline::models::ModelFamily::Exact);
+    let m = gleaner_pipeline::models::load_quality(model, None)?;
     let pb = crate::log::progress(ds.len() as u64, "quality", "rows");
     let scores = gleaner_pipeline::score::score_dataset(ds, m.as_ref(), &|n| pb.set_position(n as u64))?;
     pb.finish_and_clear();

@@ -10,6 +10,7 @@ mod csv;
 mod embed;
 mod ifd;
 mod lcg;
+mod presets;
 mod quality;
 mod roundtrip;
 mod select;

@@ -1,0 +1,153 @@
+//! The stage runner: runs a [`Recipe`] over a dataset.
+//!
+//! The runner keeps, per input row, the score columns computed so far, and the ordered list of
+//! rows still in play. Model stages (score, embed) run on the rows in play through the cached,
+//! resumable stage functions of this crate (each writes a side file with a manifest into the
+//! work directory and journals its chunks), so a rerun reuses them and a killed run resumes.
+//! Filters drop rows with a reason; the selection keeps rows with a reason; every input row ends
+//! up kept or dropped, and [`RunOutcome::check_counts`] proves that the counts add up.
+
+mod columns;
+mod model_stages;
+mod outcome;
+mod select;
+
+pub use outcome::{RunOutcome, StageRecord};
+
+use crate::recipe::{Recipe, Stage};
+use crate::stages::StageLog;
+use crate::{Observer, WorkDir};
+use gleaner_cache::Matrix;
+use gleaner_core::{Error, Result};
+use gleaner_read::Dataset;
+use gleaner_select::Pick;
+use std::collections::BTreeMap;
+
+/// Options of a run that are not part of the recipe.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Where side files, the journal and `summary.json` go.
+    pub work: WorkDir,
+}
+
+/// The last embeddings computed: a matrix over `rows` (input row indices, in matrix order).
+struct Embedded {
+    rows: Vec<usize>,
+    matrix: Matrix,
+    /// Identity of the model and text, for the clustering manifest.
+    identity: String,
+}
+
+/// The state of a run between stages.
+struct State<'a> {
+    ds: &'a Dataset,
+    work: &'a WorkDir,
+    obs: &'a dyn Observer,
+    /// Rows still in play, in their current order.
+    active: Vec<usize>,
+    /// Score columns, one value per input row (NaN where not computed).
+    cols: BTreeMap<String, Vec<f64>>,
+    emb: Option<Embedded>,
+    /// Number of clusters of the last clustering.
+    k: usize,
+    dropped: Vec<(String, usize)>,
+    picks: Option<Vec<Pick>>,
+    /// What each model stage ran: its identity and precision.
+    models: Vec<StageRecord>,
+    annotate: BTreeMap<String, String>,
+}
+
+impl<'a> State<'a> {
+    /// The dataset restricted to the rows in play (the dataset itself while all rows are).
+    fn view(&self) -> Result<std::borrow::Cow<'a, Dataset>> {
+        if self.active.len() == self.ds.len() && self.active.iter().enumerate().all(|(i, &r)| i == r) {
+            Ok(std::borrow::Cow::Borrowed(self.ds))
+        } else {
+            Ok(std::borrow::Cow::Owned(self.ds.subset(&self.active)?))
+        }
+    }
+
+    /// Stores values computed for the rows in play as column `name`.
+    fn scatter(&mut self, name: &str, values: &[f64]) {
+        let mut col = vec![f64::NAN; self.ds.len()];
+        for (&r, &v) in self.active.iter().zip(values) {
+            col[r] = v;
+        }
+        self.cols.insert(name.to_string(), col);
+    }
+
+    /// Column `name` for the rows in play.
+    fn gather(&self, name: &str) -> Result<Vec<f64>> {
+        let col = self.cols.get(name).ok_or_else(|| Error::Invalid(format!("no column `{name}` computed")))?;
+        Ok(self.active.iter().map(|&r| col[r]).collect())
+    }
+
+    /// The embeddings of the rows in play, in their order.
+    fn active_embeddings(&self) -> Result<(Matrix, String)> {
+        let e = self.emb.as_ref().ok_or_else(|| Error::Invalid("no embeddings computed".into()))?;
+        if e.rows == self.active {
+            return Ok((e.matrix.clone(), e.identity.clone()));
+        }
+        let at: std::collections::HashMap<usize, usize> = e.rows.iter().enumerate().map(|(i, &r)| (r, i)).collect();
+        let mut data = Vec::with_capacity(self.active.len() * e.matrix.dim);
+        for r in &self.active {
+            let i = at.get(r).ok_or_else(|| {
+                Error::Invalid("the rows in play were not all embedded; put the `embed` stage after the filters".into())
+            })?;
+            data.extend_from_slice(e.matrix.row(*i));
+        }
+        let ids: Vec<_> = self.active.iter().map(|&r| self.ds.ids[r]).collect();
+        let pos: Vec<_> = self.active.iter().map(|&r| self.ds.positions[r]).collect();
+        Ok((Matrix::new(&ids, &pos, e.matrix.dim, data), e.identity.clone()))
+    }
+
+    fn drop_rows(&mut self, reason: String, n: usize) {
+        if n > 0 {
+            self.dropped.push((reason, n));
+        }
+    }
+}
+
+/// Runs `recipe` over `ds`. The recipe must have passed [`crate::recipe::validate`].
+pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer) -> Result<RunOutcome> {
+    let mut st = State {
+        ds,
+        work: &opts.work,
+        obs,
+        active: (0..ds.len()).collect(),
+        cols: BTreeMap::new(),
+        emb: None,
+        k: 0,
+        dropped: Vec::new(),
+        picks: None,
+        models: Vec::new(),
+        annotate: BTreeMap::new(),
+    };
+    let mut log = StageLog::default();
+    let mut select_rule = None;
+    for stage in &recipe.stages {
+        log.begin(stage.kind());
+        match stage {
+            Stage::Read(_) => {}
+            Stage::Score(s) => model_stages::score(&mut st, s)?,
+            Stage::Embed(e) => model_stages::embed(&mut st, e)?,
+            Stage::Cluster(c) => model_stages::cluster(&mut st, c)?,
+            Stage::Classify(c) => model_stages::classify(&mut st, c)?,
+            Stage::Filter(f) => columns::filter(&mut st, f)?,
+            Stage::Combine(c) => columns::combine(&mut st, c)?,
+            Stage::Select(s) => {
+                select::select(&mut st, s)?;
+                select_rule = Some(s.clone());
+            }
+            Stage::Write(w) => st.annotate = w.annotate.clone(),
+        }
+    }
+    log.end();
+    let picks = match st.picks.take() {
+        Some(p) => p,
+        None => st.active.iter().map(|&index| Pick { index, reason: gleaner_select::Reason::Passed }).collect(),
+    };
+    let outcome = RunOutcome::new(recipe, ds, picks, st.dropped, st.cols, st.annotate, st.models, log, select_rule);
+    outcome.check_counts()?;
+    Ok(outcome)
+}

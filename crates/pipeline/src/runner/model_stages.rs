@@ -1,0 +1,277 @@
+//! Stages that run a model or touch embeddings: `score`, `embed`, `cluster`, `classify`.
+
+use super::{Embedded, State, StageRecord};
+use crate::cluster::{ClusterOptions, cluster_stage};
+use crate::models::{ModelFamily, apply_precision, precision_name, resolve_precision};
+use crate::recipe::{Classify, ClassifierKind, Cluster, Embed, KSpec, LengthUnit, PcaSpec, PrecisionChoice, Score, Scorer};
+use gleaner_cache::{Column, SideTable};
+use gleaner_cluster::{KRule, PcaTarget};
+use gleaner_core::layout::{Template, TextKind};
+use gleaner_core::{Error, Result};
+use gleaner_embed::Embedder;
+use rayon::prelude::*;
+
+/// A side file name part from a free-form label (templates can hold any text).
+fn file_part(label: &str) -> String {
+    if label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && label.len() <= 40 {
+        label.to_string()
+    } else {
+        format!("custom-{:016x}", xxhash_rust::xxh3::xxh3_64(label.as_bytes()))
+    }
+}
+
+fn template(name: Option<&str>, default: Template) -> Result<Template> {
+    match name {
+        Some(t) => Template::parse(t).ok_or_else(|| Error::Invalid(format!("unknown template `{t}`"))),
+        None => Ok(default),
+    }
+}
+
+/// Resolves and applies a stage's precision; returns its name.
+fn set_precision(st: &mut State<'_>, stage: &str, choice: PrecisionChoice, family: ModelFamily, identity: &str) -> String {
+    let p = resolve_precision(choice, family);
+    apply_precision(p);
+    let name = precision_name(p).to_string();
+    st.models.push(StageRecord { stage: stage.into(), identity: identity.into(), precision: name.clone() });
+    name
+}
+
+/// `stage = "score"`.
+pub(super) fn score(st: &mut State<'_>, s: &Score) -> Result<()> {
+    let view = st.view()?;
+    match s.scorer {
+        Scorer::Quality => {
+            let name = s.model.as_deref().unwrap_or(crate::recipe::presets::DEFAULT_QUALITY);
+            let p = resolve_precision(s.precision, ModelFamily::Exact);
+            apply_precision(p);
+            let model = crate::models::load_quality(name, s.encoder.as_deref().map(std::path::Path::new))?;
+            let prec = set_precision(st, "score quality", s.precision, ModelFamily::Exact, &model.identity());
+            let side = st.work.side("quality.parquet")?;
+            let t = crate::score::quality_stage(&view, model.as_ref(), &prec, &side, st.obs)?;
+            let q = t.f64_column("quality", &side)?;
+            drop(view);
+            st.scatter("quality", &q);
+        }
+        Scorer::Ifd | Scorer::ReversedIfd => {
+            let name = s.model.as_deref().unwrap_or(crate::recipe::presets::DEFAULT_LM);
+            let mut opts = crate::ifd::IfdOptions::new(template(s.template.as_deref(), Template::None)?);
+            if let Some(m) = s.max_length {
+                opts.max_length = m;
+            }
+            if let Some(c) = s.chunk_rows {
+                opts.chunk_rows = c.max(1);
+            }
+            opts.reverse = s.scorer == Scorer::ReversedIfd;
+            let p = resolve_precision(s.precision, ModelFamily::IfdLm);
+            apply_precision(p);
+            let lm = crate::models::load_lm(name)?;
+            opts.precision = set_precision(st, "score ifd", s.precision, ModelFamily::IfdLm, &lm.model.identity());
+            let side = st.work.side(&format!("ifd-{}.parquet", opts.template.name()))?;
+            let t = crate::ifd::ifd_stage(&view, &lm, &opts, &side, st.obs)?;
+            drop(view);
+            for c in crate::recipe::score_columns(s) {
+                let v = t.f64_column(&c, &side)?;
+                st.scatter(&c, &v);
+            }
+        }
+        Scorer::Length => {
+            let unit = s.unit.unwrap_or_default();
+            let responses = |r: &gleaner_core::Record| -> Vec<String> {
+                r.turns.iter().filter(|t| t.role.is_model()).map(|t| t.content.clone()).collect()
+            };
+            let v: Vec<f64> = match unit {
+                LengthUnit::Chars => {
+                    view.map_records(|r| responses(r).iter().map(|t| t.chars().count()).sum::<usize>() as f64)?
+                }
+                LengthUnit::Tokens => {
+                    let name = s.model.as_deref().unwrap_or(crate::recipe::presets::DEFAULT_LM);
+                    let lm = crate::models::load_lm(name)?;
+                    let texts = view.map_records(responses)?;
+                    texts
+                        .par_iter()
+                        .map(|turns| {
+                            turns.iter().try_fold(0usize, |n, t| Ok::<_, Error>(n + lm.tokenizer.encode(t)?.len()))
+                        })
+                        .map(|n| n.map(|n| n as f64))
+                        .collect::<Result<_>>()?
+                }
+            };
+            drop(view);
+            let col = crate::recipe::score_columns(s).remove(0);
+            st.scatter(&col, &v);
+        }
+        Scorer::Random => {
+            let seed = s.seed.unwrap_or(0);
+            let v: Vec<f64> = st
+                .active
+                .iter()
+                .map(|&r| {
+                    let h = xxhash_rust::xxh3::xxh3_64_with_seed(&st.ds.ids[r].0.to_le_bytes(), seed);
+                    (h >> 11) as f64 / (1u64 << 53) as f64
+                })
+                .collect();
+            drop(view);
+            st.scatter("random", &v);
+        }
+        Scorer::Existing => {
+            let src = crate::values::Source::parse(s.source.as_deref().unwrap_or_default());
+            let into = s.into.clone().unwrap_or_else(|| "quality".into());
+            let v = crate::values::numbers(&view, &src, &into)?;
+            drop(view);
+            st.scatter(&into, &v);
+        }
+    }
+    Ok(())
+}
+
+/// `stage = "embed"`.
+pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
+    let view = st.view()?;
+    let (matrix, identity) = if e.text == "prompt-states" {
+        let t = template(e.template.as_deref(), Template::Alpaca)?;
+        let p = resolve_precision(e.precision, ModelFamily::Exact);
+        apply_precision(p);
+        let lm = crate::models::load_lm(&e.model)?;
+        let prec = set_precision(st, "embed prompt-states", e.precision, ModelFamily::Exact, &lm.model.identity());
+        let max_length = e.max_length.unwrap_or_else(|| t.default_max_length());
+        let (ppl, m) = crate::preexp::prompt_stage(&view, &lm, t, max_length, &prec, st.work, st.obs)?;
+        drop(view);
+        st.scatter("prompt_ppl", &ppl);
+        (m, format!("{}:prompt-states:{}", lm.model.identity(), t.name()))
+    } else {
+        let p = resolve_precision(e.precision, ModelFamily::SentenceEncoder);
+        let enc = crate::models::load_embedder(&e.model, e.batch_tokens.unwrap_or(8192), p)?;
+        let prec = set_precision(st, "embed", e.precision, ModelFamily::SentenceEncoder, &enc.identity());
+        let m = if e.text == "prompt" {
+            let t = template(e.template.as_deref(), Template::Alpaca)?;
+            let name = format!("prompt-{}", t.name());
+            let side = st.work.side(&format!("embeddings-{name}.parquet"))?;
+            let render = move |r: &gleaner_core::Record| crate::preexp::instruct_text(t, r);
+            crate::embed::embed_rendered(&view, &enc, &name, &render, &prec, &side, st.obs)?
+        } else {
+            let text = TextKind::parse(&e.text).ok_or_else(|| Error::Invalid(format!("unknown text `{}`", e.text)))?;
+            let side = st.work.side(&format!("embeddings-{}.parquet", file_part(&text.name())))?;
+            crate::embed::embed_stage(&view, &enc, &text, &prec, &side, st.obs)?
+        };
+        drop(view);
+        (m, format!("{}:{}", enc.identity(), e.text))
+    };
+    st.emb = Some(Embedded { rows: st.active.clone(), matrix, identity });
+    Ok(())
+}
+
+/// `stage = "cluster"`.
+pub(super) fn cluster(st: &mut State<'_>, c: &Cluster) -> Result<()> {
+    let (matrix, identity) = st.active_embeddings()?;
+    let n = st.active.len();
+    let opts = ClusterOptions {
+        pca: match &c.pca {
+            PcaSpec::Components(k) => Some(PcaTarget::Components(*k)),
+            PcaSpec::Variance(v) => Some(PcaTarget::Variance(*v)),
+            PcaSpec::Name(_) => None,
+        },
+        k: match &c.k {
+            KSpec::Fixed(k) => KRule::Fixed((*k).min(n).max(1)),
+            KSpec::Rule(r) if r == "car" => KRule::CarSqrtHalf,
+            KSpec::Rule(_) => KRule::LcgSqrtEighth,
+        },
+        n_init: c.n_init,
+        seed: c.seed,
+        mini_batch: c.mini_batch,
+    };
+    let ids: Vec<_> = st.active.iter().map(|&r| st.ds.ids[r]).collect();
+    let side = st.work.side(&format!("clusters-{}.parquet", file_part(identity.rsplit(':').next().unwrap_or("x"))))?;
+    let res = cluster_stage(&matrix, &ids, &identity, &opts, &side, st.obs)?;
+    let labels = res.table.f64_column("cluster", &side)?;
+    let distance = res.table.f64_column("distance", &side)?;
+    st.k = res.k;
+    st.scatter("cluster", &labels);
+    st.scatter("distance", &distance);
+    Ok(())
+}
+
+/// The rows in play of each cluster (positions into the rows in play), nearest to the centroid
+/// first (ties: earlier row).
+pub(super) fn nearest_per_cluster(st: &State<'_>) -> Result<(Vec<u32>, Vec<Vec<usize>>)> {
+    let labels: Vec<u32> = st.gather("cluster")?.iter().map(|&l| l as u32).collect();
+    let distance = st.gather("distance")?;
+    let mut nearest: Vec<Vec<usize>> = vec![Vec::new(); st.k];
+    for (i, &l) in labels.iter().enumerate() {
+        nearest[l as usize].push(i);
+    }
+    for m in &mut nearest {
+        m.sort_by(|&a, &b| distance[a].total_cmp(&distance[b]).then(a.cmp(&b)));
+    }
+    Ok((labels, nearest))
+}
+
+/// `stage = "classify"`: LCG's classifier (docs/methods.md §4.3).
+pub(super) fn classify(st: &mut State<'_>, c: &Classify) -> Result<()> {
+    use gleaner_classify::{Classifier, Embeddings, Fit, Inputs, MultinomialNb, NbOptions, NeuralHead, NeuralOptions};
+    let (labels, nearest) = nearest_per_cluster(st)?;
+    let train: Vec<usize> = nearest.iter().flat_map(|m| m.iter().take(c.pseudo_per_cluster).copied()).collect();
+    let train_labels: Vec<u32> = train.iter().map(|&i| labels[i]).collect();
+    let (emb, _) = st.active_embeddings()?;
+    let dim = emb.dim;
+    let texts: Vec<String> = st.view()?.map_records(|r| TextKind::Lcg.render(r))?;
+    let model: Box<dyn Classifier> = match (&c.load, c.classifier) {
+        (Some(p), _) => gleaner_classify::load(std::path::Path::new(p))?,
+        (None, ClassifierKind::Nb) => {
+            let train_texts: Vec<String> = train.iter().map(|&i| texts[i].clone()).collect();
+            Box::new(MultinomialNb::fit(Inputs::Texts(&train_texts), &train_labels, &NbOptions::default())?)
+        }
+        (None, ClassifierKind::Neural) => {
+            let mut o = NeuralOptions::default();
+            o.epochs = c.epochs.unwrap_or(o.epochs);
+            o.lr = c.lr.unwrap_or(o.lr);
+            o.batch_size = c.batch_size.unwrap_or(o.batch_size);
+            o.hidden = c.hidden;
+            o.seed = c.seed.unwrap_or(crate::recipe::presets::DEFAULT_SEED);
+            let train_emb: Vec<f32> = train.iter().flat_map(|&i| emb.row(i).to_vec()).collect();
+            Box::new(NeuralHead::fit(Inputs::Embeddings(Embeddings::new(&train_emb, dim)?), &train_labels, &o)?)
+        }
+    };
+    if let Some(p) = &c.save {
+        model.save(std::path::Path::new(p))?;
+        st.obs.info(&format!("saved the {} classifier to {p}", model.kind()));
+    }
+    let inputs = match model.input_kind() {
+        gleaner_classify::InputKind::Texts => Inputs::Texts(&texts),
+        gleaner_classify::InputKind::Embeddings { dim: d } => {
+            if d != dim {
+                return Err(Error::Invalid(format!(
+                    "the classifier expects {d}-dimensional embeddings but the embeddings have {dim}"
+                )));
+            }
+            Inputs::Embeddings(Embeddings::new(&emb.data, dim)?)
+        }
+    };
+    let (confidence, predicted) =
+        model.predict_confidence(inputs, gleaner_classify::confidence::Confidence::MaxProba)?;
+    if !train.is_empty() {
+        let agree = train.iter().filter(|&&i| predicted[i] == labels[i]).count();
+        st.obs.info(&format!(
+            "{} clusters, {} pseudo-labelled rows (the classifier agrees with {:.1}% of them)",
+            st.k,
+            train.len(),
+            100.0 * agree as f64 / train.len() as f64
+        ));
+    }
+    let mut pseudo = vec![0.0; st.active.len()];
+    for &i in &train {
+        pseudo[i] = 1.0;
+    }
+    let predicted: Vec<f64> = predicted.iter().map(|&l| f64::from(l)).collect();
+    // the classifier's outputs, beside the other side files
+    let ids: Vec<_> = st.active.iter().map(|&r| st.ds.ids[r]).collect();
+    let pos: Vec<_> = st.active.iter().map(|&r| st.ds.positions[r]).collect();
+    let mut t = SideTable::new(&ids, &pos);
+    t.set("pseudo_label", Column::F64(pseudo.clone()));
+    t.set("predicted", Column::F64(predicted.clone()));
+    t.set("confidence", Column::F64(confidence.clone()));
+    t.write(&st.work.side("classify.parquet")?)?;
+    st.scatter("confidence", &confidence);
+    st.scatter("predicted", &predicted);
+    st.scatter("pseudo_label", &pseudo);
+    Ok(())
+}
