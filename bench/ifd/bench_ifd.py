@@ -16,7 +16,8 @@ s = token count of the text before the last occurrence of O. ifd_ppl = exp(loss_
 exp(loss_direct). An empty output is skipped (NaN), as data_analysis.py writes {} for it.
 Token ids: the HF tokenizer built from the GGUF with the smollm pre-tokenizer restored
 (tests/golden/gen_smollm2_tokens.py), add_special_tokens=False (no BOS, as gleaner and GPT-2);
-with --check-tokens (default on) every sequence is compared to llama.cpp's own tokenisation.
+with --check-tokens (default on) every sequence is compared to llama.cpp's own tokenisation
+(with --skip-llama only when llama-cpp-python is installed: --skip-llama runs without it).
 
 Tools:
   hf-f32 (reference)  AutoModelForCausalLM.from_pretrained(dir, gguf_file=..., dtype=float32)
@@ -46,6 +47,7 @@ say loaded=yes and machine.txt carries a warning). Load at start and end go to -
 """
 import argparse
 import csv
+import importlib.util
 import json
 import math
 import os
@@ -119,6 +121,56 @@ def nll_rows(logits, ids, start):
     return lse - lg[np.arange(lg.shape[0]), np.asarray(ids[start:])]
 
 
+def check_tokens_vs_llama_cpp(gguf, recs, plans):
+    """Number of sequences whose ids differ from llama.cpp's own tokenisation of the same text."""
+    import llama_cpp  # only here and in run_llama_cpp: --skip-llama runs without llama-cpp-python
+
+    lt = llama_cpp.Llama(model_path=gguf, vocab_only=True, verbose=False)
+    bad = 0
+    for r, p in zip(recs, plans):
+        if p is None:
+            continue
+        prompt = r["instruction"] + "\n" + r["input"] + "\n" if r.get("input") else r["instruction"] + "\n"
+        for text, ids in ((r["output"], p["direct"]), (prompt + r["output"], p["cond"])):
+            lc_ids = list(lt.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+            bad += lc_ids[: len(ids)] != ids
+    del lt
+    return bad
+
+
+def run_llama_cpp(gguf, plans, m_lc, threads):
+    """llama.cpp's losses on the first m_lc plans: (loss_direct list, loss_cond list, load s, scoring s,
+    llama-cpp-python version)."""
+    import llama_cpp  # only here and in check_tokens_vs_llama_cpp (see there)
+    import numpy as np
+
+    t0 = time.perf_counter()
+    llm = llama_cpp.Llama(model_path=gguf, n_ctx=2048, n_batch=512, logits_all=True,
+                          n_threads=threads, n_threads_batch=threads, seed=0, verbose=False)
+    load_s = time.perf_counter() - t0
+
+    def lc_loss(ids, start):
+        if len(ids) - start < 1:
+            return float("nan")
+        llm.reset()
+        llm.eval(ids)
+        return float(np.mean(nll_rows(llm.scores[: len(ids)], ids, start)))
+
+    lc_loss([1, 2, 3], 1)  # warm-up
+    lds, lcs = [], []
+    t0 = time.perf_counter()
+    for i, p in enumerate(plans[:m_lc]):
+        if p is None:
+            lds.append(None), lcs.append(None)
+            continue
+        lds.append(lc_loss(p["direct"], 1))
+        lcs.append(lc_loss(p["cond"], max(p["s"], 1)))
+        if (i + 1) % 100 == 0:
+            log(f"  llama.cpp {i + 1}/{m_lc} ({time.perf_counter() - t0:.0f}s)")
+    secs = time.perf_counter() - t0
+    return lds, lcs, load_s, secs, llama_cpp.__version__  # the model is freed on return
+
+
 def ifd_ppl(lc, ld):
     if lc is None or ld is None or not (math.isfinite(lc) and math.isfinite(ld)):
         return float("nan")
@@ -170,7 +222,6 @@ def main():
     import numpy as np
     import torch
     import transformers
-    import llama_cpp
     torch.set_num_threads(args.threads)
     from gen_smollm2_tokens import GGUF_DIR, GGUF_FILE, smollm2_tokenizer
     gguf = os.path.join(GGUF_DIR, GGUF_FILE)
@@ -189,17 +240,13 @@ def main():
     plans = [plan_pair(tok, r) for r in recs]
     tok_s = time.perf_counter() - t0
     tok_note = ""
-    if not args.no_check_tokens:
-        lt = llama_cpp.Llama(model_path=gguf, vocab_only=True, verbose=False)
-        bad = 0
-        for r, p in zip(recs, plans):
-            if p is None:
-                continue
-            prompt = r["instruction"] + "\n" + r["input"] + "\n" if r.get("input") else r["instruction"] + "\n"
-            for text, ids in ((r["output"], p["direct"]), (prompt + r["output"], p["cond"])):
-                lc_ids = list(lt.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-                bad += lc_ids[: len(ids)] != ids
-        del lt
+    if args.no_check_tokens:
+        pass
+    elif args.skip_llama and importlib.util.find_spec("llama_cpp") is None:
+        tok_note = "tokenizer check vs llama.cpp not run: llama-cpp-python is not installed (--skip-llama)"
+        log(tok_note)
+    else:
+        bad = check_tokens_vs_llama_cpp(gguf, recs, plans)
         tok_note = f"tokenizer check vs llama.cpp: {bad} of {2 * sum(p is not None for p in plans)} sequences differ"
         log(tok_note)
     toks_pair = [0 if p is None else len(p["direct"]) + len(p["cond"]) for p in plans]
@@ -251,38 +298,14 @@ def main():
 
     # (b) llama.cpp
     if not args.skip_llama and m_lc > 0:
-        t0 = time.perf_counter()
-        llm = llama_cpp.Llama(model_path=gguf, n_ctx=2048, n_batch=512, logits_all=True,
-                              n_threads=args.threads, n_threads_batch=args.threads, seed=0, verbose=False)
-        load_s = time.perf_counter() - t0
-
-        def lc_loss(ids, start):
-            if len(ids) - start < 1:
-                return float("nan")
-            llm.reset()
-            llm.eval(ids)
-            return float(np.mean(nll_rows(llm.scores[: len(ids)], ids, start)))
-
-        lc_loss([1, 2, 3], 1)  # warm-up
-        lds, lcs = [], []
-        t0 = time.perf_counter()
-        for i, p in enumerate(plans[:m_lc]):
-            if p is None:
-                lds.append(None), lcs.append(None)
-                continue
-            lds.append(lc_loss(p["direct"], 1))
-            lcs.append(lc_loss(p["cond"], max(p["s"], 1)))
-            if (i + 1) % 100 == 0:
-                log(f"  llama.cpp {i + 1}/{m_lc} ({time.perf_counter() - t0:.0f}s)")
-        secs = time.perf_counter() - t0
+        lds, lcs, load_s, secs, lc_version = run_llama_cpp(gguf, plans, m_lc, args.threads)
         res["llama.cpp"] = {"ld": lds, "lc": lcs}
         ts = tok_s * m_lc / n
         rec_row("llama.cpp", m_lc, secs + ts, load_s, load_s + secs + ts,
-                f"llama-cpp-python {llama_cpp.__version__}, Q4_1 weights, logits_all, n_batch 512, "
+                f"llama-cpp-python {lc_version}, Q4_1 weights, logits_all, n_batch 512, "
                 f"{args.threads} threads; seconds include pro-rated tokenisation {ts:.2f}s and the "
                 f"float64 log-softmax in numpy")
         log(f"llama.cpp: {m_lc} pairs in {secs:.1f}s (+ load {load_s:.1f}s)")
-        del llm
 
     # (c) gleaner
     gleaner_issue = ""
@@ -389,10 +412,14 @@ def main():
         if load_start > LOAD_LIMIT:
             f.write(f"WARNING: 1-min load {load_start:.2f} > {LOAD_LIMIT} at start (--force): timings not comparable\n")
         f.write(machine_header() + "\n")
+        # imported only by the functions that use llama.cpp, so it may be absent with --skip-llama
+        llama_cpp = sys.modules.get("llama_cpp")
+        lc_version = llama_cpp.__version__ if llama_cpp else "not used"
         f.write(f"threads: {args.threads} (torch.set_num_threads, llama.cpp n_threads, RAYON_NUM_THREADS); "
                 f"python {sys.version.split()[0]}, numpy {np.__version__}, torch {torch.__version__}, "
-                f"transformers {transformers.__version__}, llama-cpp-python {llama_cpp.__version__}\n")
-        f.write(f"llama.cpp system info: {llama_cpp.llama_print_system_info().decode().strip()}\n")
+                f"transformers {transformers.__version__}, llama-cpp-python {lc_version}\n")
+        if llama_cpp:
+            f.write(f"llama.cpp system info: {llama_cpp.llama_print_system_info().decode().strip()}\n")
         f.write(f"gleaner: {args.gleaner} ({sh(args.gleaner + ' --version')})"
                 + (f"; NOT RUN: {gleaner_issue}" if gleaner_issue else "") + "\n")
         f.write(f"data: first {n} records of {args.data}; template none, max_length {ML}; "

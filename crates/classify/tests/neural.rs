@@ -2,8 +2,10 @@
 //! real 1,600 centroid-nearest rows (MiniLM embeddings of `input + " " + instruction`, labels =
 //! `cluster`) reaches a good held-out accuracy while its probabilities stay soft.
 //!
-//! The real-data tests need `~/.cache/gleaner/models/all-MiniLM-L6-v2` (or
-//! `$GLEANER_MINILM_DIR`); they print a note and pass when it is absent.
+//! The real-data tests need `<models dir>/all-MiniLM-L6-v2` (`gleaner models fetch`; the
+//! models dir is `$GLEANER_MODELS`, default `~/.cache/gleaner/models`) or `$GLEANER_MINILM_DIR`.
+//! When it is absent they print `SKIPPED: …` and pass, except under CI (`CI` set), where they
+//! fail.
 //! `GLEANER_CLASSIFY_SWEEP=1` also prints a learning-rate × epochs table (accuracy and
 //! softness), the data behind the defaults.
 
@@ -117,23 +119,21 @@ fn early_stopping_keeps_the_best_epoch() {
 // Real LCG data.
 
 fn model_dir() -> PathBuf {
-    std::env::var_os("GLEANER_MINILM_DIR").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/gleaner/models/all-MiniLM-L6-v2")
-    })
+    gleaner_models::model_file("GLEANER_MINILM_DIR", "all-MiniLM-L6-v2", "")
 }
 
 /// Embeddings (row-major), labels and the embedding width.
 type Embedded = (Vec<f32>, Vec<u32>, usize);
 
-/// MiniLM embeddings (n × 384) and cluster labels of `lcg_centroid_train_1600.json`.
-fn lcg_embedded() -> Option<&'static Embedded> {
-    static E: OnceLock<Option<Embedded>> = OnceLock::new();
-    E.get_or_init(|| {
-        let dir = model_dir();
-        if !dir.join("config.json").is_file() {
-            eprintln!("SKIP: no MiniLM model at {}", dir.display());
-            return None;
-        }
+/// MiniLM embeddings (n × 384) and cluster labels of `lcg_centroid_train_1600.json`, or
+/// `None` after reporting `test` as skipped (a failure under CI) when MiniLM is absent.
+fn lcg_embedded(test: &str) -> Option<&'static Embedded> {
+    static E: OnceLock<Embedded> = OnceLock::new();
+    let dir = model_dir();
+    if !gleaner_models::require_or_skip(test, &dir.join("config.json"), "gleaner models fetch") {
+        return None;
+    }
+    Some(E.get_or_init(|| {
         let p =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/alpaca-selections/lcg_centroid_train_1600.json");
         let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
@@ -155,16 +155,15 @@ fn lcg_embedded() -> Option<&'static Embedded> {
             && bytes.len() == texts.len() * enc.dim() * 4
         {
             let x = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
-            return Some((x, labels, enc.dim()));
+            return (x, labels, enc.dim());
         }
         let t = std::time::Instant::now();
         let x = enc.embed(&texts, &|_| {}).expect("embed");
         eprintln!("embedded {} texts in {:.1}s", texts.len(), t.elapsed().as_secs_f64());
         let bytes: Vec<u8> = x.iter().flat_map(|v| v.to_le_bytes()).collect();
         let _ = std::fs::write(&cache, bytes);
-        Some((x, labels, enc.dim()))
-    })
-    .as_ref()
+        (x, labels, enc.dim())
+    }))
 }
 
 fn mean(v: &[f64]) -> f64 {
@@ -173,7 +172,7 @@ fn mean(v: &[f64]) -> f64 {
 
 #[test]
 fn lcg_real_data_accuracy_and_softness() {
-    let Some((x, y, dim)) = lcg_embedded() else {
+    let Some((x, y, dim)) = lcg_embedded("lcg_real_data_accuracy_and_softness") else {
         return;
     };
     let e = Embeddings::new(x, *dim).unwrap();
@@ -223,9 +222,10 @@ fn lcg_real_data_accuracy_and_softness() {
 #[test]
 fn lcg_real_data_sweep() {
     if std::env::var_os("GLEANER_CLASSIFY_SWEEP").is_none() {
+        eprintln!("SKIPPED: lcg_real_data_sweep: opt-in, set GLEANER_CLASSIFY_SWEEP=1");
         return;
     }
-    let Some((x, y, dim)) = lcg_embedded() else {
+    let Some((x, y, dim)) = lcg_embedded("lcg_real_data_sweep") else {
         return;
     };
     let e = Embeddings::new(x, *dim).unwrap();

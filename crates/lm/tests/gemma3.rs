@@ -3,10 +3,13 @@
 //! transformers' GGUF tokenizer, and per-token NLL vs transformers' fp32 forward on the
 //! dequantised weights (one sequence longer than the 512-token sliding window).
 //!
-//! Skipped (passes with a note) when the model file is absent:
-//! `~/.cache/gleaner/models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf` or `$GLEANER_GEMMA3_GGUF`.
+//! The model is `<models dir>/gemma-3-270m/gemma-3-270m-q4_k_m.gguf` (`gleaner models fetch
+//! gemma-3-270m`; the models dir is `$GLEANER_MODELS`, default `~/.cache/gleaner/models`) or
+//! `$GLEANER_GEMMA3_GGUF`. When it is absent the test prints `SKIPPED: …` and passes, except
+//! under CI (`CI` set), where it fails.
 
 use gleaner_lm::load;
+use gleaner_models::{model_file, require_or_skip};
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -16,13 +19,12 @@ fn ids(v: &Value) -> Vec<u32> {
 
 #[test]
 fn gemma3_matches_transformers() {
-    let p = std::env::var_os("GLEANER_GEMMA3_GGUF").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/gleaner/models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf")
-    });
+    const TEST: &str = "gemma3_matches_transformers";
+    let p = model_file("GLEANER_GEMMA3_GGUF", "gemma-3-270m", "gemma-3-270m-q4_k_m.gguf");
     let golden = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/lm/gemma3_golden.json");
-    if !p.is_file() || !golden.is_file() {
-        eprintln!("SKIP: {} or {} missing", p.display(), golden.display());
+    if !require_or_skip(TEST, &p, "gleaner models fetch gemma-3-270m")
+        || !require_or_skip(TEST, &golden, "tests/golden/lm/gen_gemma3.py")
+    {
         return;
     }
     let g: Value = serde_json::from_str(&std::fs::read_to_string(&golden).unwrap()).unwrap();

@@ -2,12 +2,14 @@
 //! tokens, against `tests/golden/lm/hidden_mean_golden.json` (`gen_hidden_mean.py`).
 
 use gleaner_lm::load;
+use gleaner_models::{model_file, require_or_skip};
 use serde_json::Value;
 use std::path::PathBuf;
 
+const TEST: &str = "prompt_embedding_is_mean_of_hf_last_hidden_state";
+
 fn check(model_path: PathBuf, cases: &Value, what: &str) {
-    if !model_path.exists() {
-        eprintln!("SKIP {what}: {} missing", model_path.display());
+    if !require_or_skip(&format!("{TEST} ({what})"), &model_path, "gleaner models fetch") {
         return;
     }
     let m = load(&model_path).unwrap();
@@ -31,16 +33,16 @@ fn check(model_path: PathBuf, cases: &Value, what: &str) {
 #[test]
 fn prompt_embedding_is_mean_of_hf_last_hidden_state() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden");
-    let Ok(text) = std::fs::read_to_string(root.join("lm/hidden_mean_golden.json")) else {
-        eprintln!("SKIP: hidden_mean_golden.json not generated");
+    let golden = root.join("lm/hidden_mean_golden.json");
+    if !require_or_skip(TEST, &golden, "tests/golden/lm/gen_hidden_mean.py") {
         return;
-    };
+    }
+    let text = std::fs::read_to_string(&golden).unwrap();
     let g: Value = serde_json::from_str(&text).unwrap();
     check(root.join("tiny/gpt2"), &g["tiny_gpt2"], "tiny gpt2");
     check(root.join("tiny/llama"), &g["tiny_llama"], "tiny llama");
     if g.get("smollm2").is_some() {
-        let p = PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/gleaner/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf");
+        let p = model_file("GLEANER_SMOLLM2_GGUF", "SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct.Q4_1.gguf");
         check(p, &g["smollm2"], "SmolLM2");
     }
 }

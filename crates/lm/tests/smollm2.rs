@@ -4,14 +4,17 @@
 //! - tokenizer built from the GGUF metadata vs HF transformers' GGUF tokenizer with the
 //!   smollm pre-tokenizer (and llama.cpp): every text, token for token;
 //! - per-token NLL vs transformers' fp32 forward on the dequantised weights (`nll_f32`);
-//! - the ASSETS.md reference IFD case (cond 0.815 / uncond 1.598 / IFD 0.510).
+//! - the published reference IFD case (cond 0.815 / uncond 1.598 / IFD 0.510).
 //!
-//! The model file is not in the repository: tests print a note and pass when
-//! `~/.cache/gleaner/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf` (or
-//! `$GLEANER_SMOLLM2_GGUF`) is absent. `GLEANER_FULL_PARITY=1` runs every golden pair (about
+//! The model file is not in the repository: it is
+//! `<models dir>/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf` (`gleaner models
+//! fetch`; the models dir is `$GLEANER_MODELS`, default `~/.cache/gleaner/models`) or
+//! `$GLEANER_SMOLLM2_GGUF`. When it is absent the tests print `SKIPPED: …` and pass, except
+//! under CI (`CI` set), where they fail. `GLEANER_FULL_PARITY=1` runs every golden pair (about
 //! 80k tokens; a few minutes on 2 cores) instead of every 4th.
 
 use gleaner_lm::{LoadedLm, load};
+use gleaner_models::{model_file, require_or_skip};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -24,26 +27,31 @@ fn golden() -> PathBuf {
 }
 
 fn model_path() -> PathBuf {
-    std::env::var_os("GLEANER_SMOLLM2_GGUF").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-            .join(".cache/gleaner/models/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
-    })
+    model_file("GLEANER_SMOLLM2_GGUF", "SmolLM2-135M-Instruct", "SmolLM2-135M-Instruct.Q4_1.gguf")
 }
 
-fn model() -> Option<&'static LoadedLm> {
-    static M: OnceLock<Option<LoadedLm>> = OnceLock::new();
-    M.get_or_init(|| {
-        let p = model_path();
-        if !p.is_file() {
-            eprintln!("SKIP: {} not found", p.display());
-            return None;
-        }
+/// The model file's path, or `None` after reporting `test` as skipped (a failure under CI).
+fn require_model(test: &str) -> Option<PathBuf> {
+    let p = model_path();
+    require_or_skip(test, &p, "gleaner models fetch").then_some(p)
+}
+
+/// The golden file `name`'s text, or `None` after reporting `test` as skipped.
+fn require_golden(test: &str, name: &str) -> Option<String> {
+    let p = golden().join(name);
+    require_or_skip(test, &p, "see tests/golden/gen_smollm2_*.py").then(|| std::fs::read_to_string(&p).unwrap())
+}
+
+/// The model, loaded once for all tests, or `None` after reporting `test` as skipped.
+fn model(test: &str) -> Option<&'static LoadedLm> {
+    static M: OnceLock<LoadedLm> = OnceLock::new();
+    let p = require_model(test)?;
+    Some(M.get_or_init(|| {
         let t = std::time::Instant::now();
         let m = load(&p).expect("load SmolLM2");
         eprintln!("loaded {} in {:.2}s", m.model.identity(), t.elapsed().as_secs_f64());
-        Some(m)
-    })
-    .as_ref()
+        m
+    }))
 }
 
 fn ids(v: &Value) -> Vec<u32> {
@@ -52,8 +60,9 @@ fn ids(v: &Value) -> Vec<u32> {
 
 #[test]
 fn tokenizer_matches_golden_token_for_token() {
-    let Some(m) = model() else { return };
-    let text = std::fs::read_to_string(golden().join("smollm2_tokens.jsonl")).unwrap();
+    const TEST: &str = "tokenizer_matches_golden_token_for_token";
+    let Some(m) = model(TEST) else { return };
+    let Some(text) = require_golden(TEST, "smollm2_tokens.jsonl") else { return };
     let (mut ok, mut bad) = (0, Vec::new());
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let r: Value = serde_json::from_str(line).unwrap();
@@ -116,12 +125,9 @@ fn mean_from(v: &[f32], span: usize) -> f64 {
 /// orders of magnitude more, so the tolerance still separates "exact" from "quantised".
 #[test]
 fn nll_matches_transformers_f32() {
-    let Some(m) = model() else { return };
-    let path = golden().join("smollm2_ifd.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("SKIP: {} not generated yet", path.display());
-        return;
-    };
+    const TEST: &str = "nll_matches_transformers_f32";
+    let Some(m) = model(TEST) else { return };
+    let Some(text) = require_golden(TEST, "smollm2_ifd.jsonl") else { return };
     let full = std::env::var_os("GLEANER_FULL_PARITY").is_some();
     let mut passes = Vec::new();
     let mut ifds = Vec::new();
@@ -178,16 +184,13 @@ fn nll_matches_transformers_f32() {
     assert!(worst_ifd <= 5e-5, "IFD differs by {worst_ifd}");
 }
 
-/// ASSETS.md: cond 0.815, uncond 1.598, IFD 0.510 on the f32 path (3 decimals), for the
+/// Published reference: cond 0.815, uncond 1.598, IFD 0.510 on the f32 path (3 decimals), for the
 /// primary 28-token answer of `smollm2_reference.json`; and the perplexity sanity sentences.
 #[test]
 fn assets_reference_values() {
-    let Some(m) = model() else { return };
-    let path = golden().join("smollm2_reference.json");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!("SKIP: {} not generated yet", path.display());
-        return;
-    };
+    const TEST: &str = "assets_reference_values";
+    let Some(m) = model(TEST) else { return };
+    let Some(text) = require_golden(TEST, "smollm2_reference.json") else { return };
     let r: Value = serde_json::from_str(&text).unwrap();
     let case = &r["ifd_reference_case"]["candidates"][0];
     // Build the ids with our own tokenizer from the texts, then check them against the golden.
@@ -226,11 +229,7 @@ fn assets_reference_values() {
 /// and bit-identical mean hidden states; out-of-range counts are errors.
 #[test]
 fn loading_the_first_blocks_equals_truncating_after_loading() {
-    let p = model_path();
-    if !p.is_file() {
-        eprintln!("SKIP: {} not found", p.display());
-        return;
-    }
+    let Some(p) = require_model("loading_the_first_blocks_equals_truncating_after_loading") else { return };
     let a = gleaner_lm::load_blocks(&p, Some(4)).unwrap();
     let mut b = load(&p).unwrap();
     let full = b.model.parameters();
@@ -262,7 +261,7 @@ fn loading_the_first_blocks_equals_truncating_after_loading() {
 /// seen).
 #[test]
 fn a_prefix_scored_inside_a_longer_pass_equals_its_own_forward() {
-    let Some(m) = model() else { return };
+    let Some(m) = model("a_prefix_scored_inside_a_longer_pass_equals_its_own_forward") else { return };
     let text = "<|im_start|>user\nName three primary colours.<|im_end|>\n<|im_start|>assistant\nRed, yellow and blue.\
                 <|im_end|>\n<|im_start|>user\nAnd the secondary ones?<|im_end|>\n<|im_start|>assistant\nOrange, green and purple.";
     let full = m.tokenizer.encode(text).unwrap();

