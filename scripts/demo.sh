@@ -11,10 +11,13 @@ $G models fetch
 mkdir -p demo-out
 $G stats "$IN"
 # CaR: gleaner's own quality scorer, MiniLM embeddings, PCA 0.95 + k-means, top 100 + best per cluster.
-$G run car "$IN" -o demo-out/car.json --quality-model default --n1 100
+$G run car "$IN" -o demo-out/car.json --n1 100
 # Low-Confidence Gold: 10 clusters, NB on the 20 nearest per cluster, 150 rows.
 $G run lcg "$IN" -o demo-out/lcg.json --k 10 --pseudo 20 --seeds 2 --budget 150
 # Superfiltering with SmolLM2-135M-Instruct on the first 120 rows (IFD costs a forward pass per
 # token; the whole file takes a few minutes more), keeping 10%.
 $G run superfilter "$IN" --limit 120 -o demo-out/superfilter.json --ratio 0.1
-echo "demo output in demo-out/" >&2
+# A combined recipe (`gleaner recipes` lists them): LCG above a quality floor, on 400 rows.
+$G recipes
+$G run --recipe lcg-quality-floor "$IN" --limit 400 -o demo-out/lcg-quality-floor.json --budget 60
+echo "demo output in demo-out/ (each run's report in demo-out/*.gleaner/summary.json)" >&2

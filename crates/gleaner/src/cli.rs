@@ -203,6 +203,9 @@ pub struct EmbedArgs {
     /// Tokens per forward batch (packed, no padding).
     #[arg(long, default_value_t = 8192)]
     pub batch_tokens: usize,
+    /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
+    #[arg(long, default_value_t = gleaner_pipeline::embed::EMBED_CHUNK_ROWS)]
+    pub chunk_rows: usize,
 }
 
 /// Output options shared by commands that write records.
@@ -272,7 +275,7 @@ pub struct LmArgs {
     /// Token truncation length (default 1024 for none and chatml, 512 for Cherry's templates).
     #[arg(long)]
     pub max_length: Option<usize>,
-    /// Also compute reversed IFD (the instruction's loss given the response; SPEC §3.6).
+    /// Also compute reversed IFD (the instruction's loss given the response; docs/methods.md §3.6).
     #[arg(long)]
     pub reverse: bool,
     /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
@@ -312,6 +315,9 @@ pub struct ScoreQualityArgs {
     /// model that is not beside it or in a local Hugging Face cache.
     #[arg(long)]
     pub encoder: Option<PathBuf>,
+    /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
+    #[arg(long, default_value_t = gleaner_pipeline::score::QUALITY_CHUNK_ROWS)]
+    pub chunk_rows: usize,
 }
 
 /// `--k-rule` of `gleaner cluster`.

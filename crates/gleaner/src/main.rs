@@ -7,7 +7,7 @@ mod log;
 
 use clap::Parser;
 
-// Allocation-heavy forwards are ~1.5x faster with mimalloc than glibc malloc (STACK.md §3).
+// Allocation-heavy forwards are ~1.5x faster with mimalloc than glibc malloc (docs/stack.md §3).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::process::ExitCode;

@@ -23,7 +23,7 @@ pub struct ClusterOptions {
 }
 
 impl ClusterOptions {
-    /// CaR's settings (SPEC §1.6): PCA 0.95, k = ⌊√(n/2)⌋, seed 42.
+    /// CaR's settings (docs/methods.md §1.6): PCA 0.95, k = ⌊√(n/2)⌋, seed 42.
     pub fn car() -> ClusterOptions {
         ClusterOptions {
             pca: Some(PcaTarget::Variance(0.95)),

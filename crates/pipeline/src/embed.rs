@@ -10,7 +10,7 @@ use gleaner_embed::Embedder;
 use gleaner_read::Dataset;
 use std::path::Path;
 
-/// Rows per journaled chunk of the embedding stage.
+/// Rows per journaled chunk of the embedding stage by default.
 pub const EMBED_CHUNK_ROWS: usize = 2048;
 
 /// Embeds the dataset's records (as `text` renders them) into `side`, or reuses `side` when
@@ -21,26 +21,30 @@ pub fn embed_stage(
     embedder: &dyn Embedder,
     text: &TextKind,
     precision: &str,
+    chunk_rows: usize,
     side: &Path,
     obs: &dyn Observer,
 ) -> Result<Matrix> {
-    embed_rendered(ds, embedder, &text.name(), &|r| text.render(r), precision, side, obs)
+    embed_rendered(ds, embedder, &text.name(), &|r| text.render(r), precision, chunk_rows, side, obs)
 }
 
 /// [`embed_stage`] for any rendering of a record; `text_name` identifies the rendering in the
 /// manifest.
+#[allow(clippy::too_many_arguments)]
 pub fn embed_rendered(
     ds: &Dataset,
     embedder: &dyn Embedder,
     text_name: &str,
     render: &(dyn Fn(&Record) -> String + Sync),
     precision: &str,
+    chunk_rows: usize,
     side: &Path,
     obs: &dyn Observer,
 ) -> Result<Matrix> {
     let manifest = Manifest::new("embed", Some(embedder.identity()), &ds.ids)
         .param("text", text_name)
-        .param("precision", precision);
+        .param("precision", precision)
+        .param("chunk_rows", chunk_rows);
     if let Some(m) =
         crate::reuse(side, &manifest, obs, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?
     {
@@ -52,7 +56,7 @@ pub fn embed_rendered(
         ds,
         side,
         &manifest,
-        EMBED_CHUNK_ROWS,
+        chunk_rows,
         &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already embedded")),
         &mut |n| obs.progress(n as u64),
         &mut |records| {

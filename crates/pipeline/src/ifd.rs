@@ -14,7 +14,7 @@
 //! | `loss_q_direct`, `loss_q_cond`, `rifd_ppl`, `rifd_loss`, `tokens_q_direct`, `tokens_q_cond` | reversed IFD (`--reverse`) |
 //! | `turn_ifd_ppl`, `turn_ifd_loss` | multi-turn inputs only: the per-turn values as JSON arrays |
 //!
-//! Skipped samples (SPEC: empty output, response truncated away, prompt at or beyond
+//! Skipped samples (docs/methods.md §2.4, §3.2: empty output, response truncated away, prompt at or beyond
 //! `max_length`) get NaN and 0 tokens.
 //!
 //! **Multi-turn records.** Every assistant turn is scored given the conversation before it
@@ -44,7 +44,7 @@ pub struct IfdOptions {
     pub template: Template,
     /// Token truncation length.
     pub max_length: usize,
-    /// Also compute reversed IFD (SPEC §3.6).
+    /// Also compute reversed IFD (docs/methods.md §3.6).
     pub reverse: bool,
     /// Rows per resume chunk.
     pub chunk_rows: usize,

@@ -1,4 +1,4 @@
-//! Which tokens each IFD pass scores (SPEC §2.4, §3.2, §3.6): the token ids of every forward
+//! Which tokens each IFD pass scores (docs/methods.md §2.4, §3.2, §3.6): the token ids of every forward
 //! pass and the position its loss starts at, exactly as the reference scripts compute them.
 //!
 //! Two families of templates:

@@ -1,11 +1,11 @@
-//! Low-Confidence Gold with the pseudo-labels given by a file (SPEC §4) — LCG's own
+//! Low-Confidence Gold with the pseudo-labels given by a file (docs/methods.md §4) — LCG's own
 //! `train_dataset.json`, for example — instead of clustering the pool: a classifier trained on
 //! that file ranks the pool by confidence. The clustered form of LCG is the `lcg` recipe (the
 //! runner's `classify` stage and the `lcg` selection rule).
 //!
 //! Fixes the reference's bugs: the classifier is trained on the pseudo-labels of the centroid
 //! set (not on another set's labels), and it can be saved and reloaded. The selection order is
-//! a reconstruction from the released files (SPEC §4.4).
+//! a reconstruction from the released files (docs/methods.md §4.4).
 
 use crate::Observer;
 use gleaner_classify::{Classifier, Fit, Inputs, MultinomialNb, NbOptions, NeuralOptions};

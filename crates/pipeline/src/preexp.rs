@@ -1,4 +1,4 @@
-//! The prompt stage of Cherry's pre-experienced sample selection (SPEC §2.3): the causal LM's
+//! The prompt stage of Cherry's pre-experienced sample selection (docs/methods.md §2.3): the causal LM's
 //! perplexity of each prompt and the mean of its last hidden states, which the
 //! `pre-experience` recipe clusters (k-means, no PCA) before taking, per cluster, the prompts
 //! whose perplexity lies in a percentile band.

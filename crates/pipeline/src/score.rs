@@ -39,8 +39,8 @@ impl QualityModel for IqsModel {
     }
 }
 
-/// Rows per journaled chunk of the quality stage. Both models score in chunks of 256, so the
-/// scores equal one call over all records.
+/// Rows per journaled chunk of the quality stage by default. Both models score in chunks of
+/// 256, so the scores equal one call over all records.
 pub const QUALITY_CHUNK_ROWS: usize = 4096;
 
 /// Scores every record of `ds` with `model`, chunk by chunk (a released dataset is parsed
@@ -61,10 +61,13 @@ pub fn quality_stage(
     ds: &Dataset,
     model: &dyn QualityModel,
     precision: &str,
+    chunk_rows: usize,
     side: &Path,
     obs: &dyn Observer,
 ) -> Result<SideTable> {
-    let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids).param("precision", precision);
+    let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids)
+        .param("precision", precision)
+        .param("chunk_rows", chunk_rows);
     if let Some(t) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
         obs.info(&format!("reusing quality scores from {}", side.display()));
         return Ok(t);
@@ -74,7 +77,7 @@ pub fn quality_stage(
         ds,
         side,
         &manifest,
-        QUALITY_CHUNK_ROWS,
+        chunk_rows,
         &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already scored")),
         &mut |n| obs.progress(n as u64),
         &mut |records| {

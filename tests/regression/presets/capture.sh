@@ -15,6 +15,7 @@ while IFS=$'\t' read -r name args; do
   out="$work/$name"
   args="${args//IN/$input}"
   args="${args//OUT/$out}"
+  args="${args//WORK/$work}"
   # shellcheck disable=SC2086
   NO_COLOR=1 "$bin" $args 2> "$work/$name.stderr" || { cat "$work/$name.stderr" >&2; exit 1; }
   echo "$(sha256sum < "$out" | cut -d' ' -f1)  $name"

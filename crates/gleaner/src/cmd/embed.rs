@@ -18,7 +18,7 @@ pub fn run(a: EmbedArgs, precision: Option<PrecisionChoice>) -> Result<()> {
         .with_context(|| format!("loading embedder {}", a.model))?;
     let t0 = std::time::Instant::now();
     let obs = BarObserver::default();
-    let m = gleaner_pipeline::embed::embed_stage(&ds, &enc, &text, prec, &a.output, &obs)?;
+    let m = gleaner_pipeline::embed::embed_stage(&ds, &enc, &text, prec, a.chunk_rows.max(1), &a.output, &obs)?;
     let secs = t0.elapsed().as_secs_f64();
     crate::log::info(format!(
         "embedded {} records ({}-d) in {secs:.1}s ({:.1}/s) → {}",

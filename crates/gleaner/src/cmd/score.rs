@@ -29,7 +29,7 @@ fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()
     let model = gleaner_pipeline::models::load_quality(&a.model, a.encoder.as_deref())
         .with_context(|| format!("loading quality model {}", a.model))?;
     let t0 = std::time::Instant::now();
-    let t = quality_stage(&ds, model.as_ref(), prec, &a.output, &BarObserver::default())?;
+    let t = quality_stage(&ds, model.as_ref(), prec, a.chunk_rows.max(1), &a.output, &BarObserver::default())?;
     let q = t.f64_column("quality", &a.output)?;
     crate::log::info(format!(
         "scored {} rows in {:.1}s ({prec}) → {}\n  quality {}",

@@ -11,6 +11,8 @@ mod embed;
 mod ifd;
 mod lcg;
 mod presets;
+mod recipes;
+mod resume;
 mod quality;
 mod roundtrip;
 mod select;

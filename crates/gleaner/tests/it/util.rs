@@ -40,3 +40,10 @@ pub fn fails(args: &[&str]) -> String {
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
+
+/// Reports a test that cannot run here: a `SKIPPED:` line, and a failure under CI (`CI` set),
+/// where every prerequisite must be installed.
+pub fn skip(test: &str, why: &str) {
+    eprintln!("SKIPPED: {test}: {why}");
+    assert!(std::env::var_os("CI").is_none(), "{test} cannot run under CI: {why}");
+}

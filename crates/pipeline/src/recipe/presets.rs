@@ -84,6 +84,7 @@ fn embed(model: &str, text: &str) -> Stage {
         template: None,
         max_length: None,
         batch_tokens: None,
+        chunk_rows: None,
         precision: PrecisionChoice::Auto,
     })
 }
@@ -490,6 +491,7 @@ impl Preset for PreExperience {
             template: Some(template.clone()),
             max_length: self.lm.max_length,
             batch_tokens: None,
+            chunk_rows: None,
             precision: self.lm.precision,
         })];
         if let Some(e) = &self.sentence_embeddings {
@@ -499,6 +501,7 @@ impl Preset for PreExperience {
                 template: Some(template),
                 max_length: None,
                 batch_tokens: None,
+                chunk_rows: None,
                 precision: PrecisionChoice::Auto,
             }));
         }

@@ -177,7 +177,7 @@ pub struct Score {
     /// IFD token truncation length (default: the template's, 1024 for none/chatml, 512 else).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_length: Option<usize>,
-    /// IFD rows per resume chunk.
+    /// Rows per resume chunk of the IFD and quality scorers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chunk_rows: Option<usize>,
     /// Arithmetic of the model.
@@ -240,6 +240,9 @@ pub struct Embed {
     /// Tokens per forward batch of a sentence encoder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_tokens: Option<usize>,
+    /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_rows: Option<usize>,
     /// Arithmetic of the model.
     #[serde(default, skip_serializing_if = "is_default")]
     pub precision: PrecisionChoice,

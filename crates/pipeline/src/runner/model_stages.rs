@@ -47,7 +47,8 @@ pub(super) fn score(st: &mut State<'_>, s: &Score) -> Result<()> {
             let model = crate::models::load_quality(name, s.encoder.as_deref().map(std::path::Path::new))?;
             let prec = set_precision(st, "score quality", s.precision, ModelFamily::Exact, &model.identity());
             let side = st.work.side("quality.parquet")?;
-            let t = crate::score::quality_stage(&view, model.as_ref(), &prec, &side, st.obs)?;
+            let chunk = s.chunk_rows.unwrap_or(crate::score::QUALITY_CHUNK_ROWS).max(1);
+            let t = crate::score::quality_stage(&view, model.as_ref(), &prec, chunk, &side, st.obs)?;
             let q = t.f64_column("quality", &side)?;
             drop(view);
             st.scatter("quality", &q);
@@ -142,16 +143,17 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
         let p = resolve_precision(e.precision, ModelFamily::SentenceEncoder);
         let enc = crate::models::load_embedder(&e.model, e.batch_tokens.unwrap_or(8192), p)?;
         let prec = set_precision(st, "embed", e.precision, ModelFamily::SentenceEncoder, &enc.identity());
+        let chunk = e.chunk_rows.unwrap_or(crate::embed::EMBED_CHUNK_ROWS).max(1);
         let m = if e.text == "prompt" {
             let t = template(e.template.as_deref(), Template::Alpaca)?;
             let name = format!("prompt-{}", t.name());
             let side = st.work.side(&format!("embeddings-{name}.parquet"))?;
             let render = move |r: &gleaner_core::Record| crate::preexp::instruct_text(t, r);
-            crate::embed::embed_rendered(&view, &enc, &name, &render, &prec, &side, st.obs)?
+            crate::embed::embed_rendered(&view, &enc, &name, &render, &prec, chunk, &side, st.obs)?
         } else {
             let text = TextKind::parse(&e.text).ok_or_else(|| Error::Invalid(format!("unknown text `{}`", e.text)))?;
             let side = st.work.side(&format!("embeddings-{}.parquet", file_part(&text.name())))?;
-            crate::embed::embed_stage(&view, &enc, &text, &prec, &side, st.obs)?
+            crate::embed::embed_stage(&view, &enc, &text, &prec, chunk, &side, st.obs)?
         };
         drop(view);
         (m, format!("{}:{}", enc.identity(), e.text))

@@ -1,0 +1,148 @@
+//! Every model stage resumes after `kill -9`: the rerun of the same command finishes the work
+//! from the journal and writes the same bytes as a run that was never interrupted. A side file
+//! or a journal made at another precision is never reused.
+
+use crate::util::{data, gleaner, tmp};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Complete chunk lines in a journal (its first line is the manifest).
+fn journaled_chunks(journal: &Path) -> usize {
+    std::fs::read_to_string(journal).map_or(0, |t| t.matches('\n').count().saturating_sub(1))
+}
+
+/// Starts `gleaner args`, kills it with SIGKILL once `journal` holds a chunk, and returns
+/// whether it was killed while still running.
+fn kill_after_first_chunk(args: &[&str], journal: &Path) -> bool {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let t0 = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        if journaled_chunks(journal) >= 1 {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            return true;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(600), "no chunk journaled in 10 minutes");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Runs `args` (with `-o OUT` appended) uninterrupted, then killed and resumed, and compares.
+fn resumes_byte_identically(name: &str, args: &[&str], ext: &str) {
+    let dir = tmp();
+    let full = dir.path().join(format!("full.{ext}"));
+    let cut = dir.path().join(format!("cut.{ext}"));
+    let with_out = |out: &Path| -> Vec<String> {
+        args.iter().map(|s| s.to_string()).chain(["-o".to_string(), out.display().to_string()]).collect()
+    };
+    let a = with_out(&full);
+    let res = gleaner(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(res.status.success(), "{name}: {}", String::from_utf8_lossy(&res.stderr));
+    let b = with_out(&cut);
+    let bv: Vec<&str> = b.iter().map(String::as_str).collect();
+    let journal = dir.path().join(format!("cut.{ext}.partial"));
+    assert!(kill_after_first_chunk(&bv, &journal), "{name}: finished before a chunk was journaled");
+    assert!(!cut.exists(), "{name}: a killed run left an output file");
+    let done = journaled_chunks(&journal);
+    let res = gleaner(&bv);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{name}: {stderr}");
+    assert!(stderr.contains("resuming:"), "{name}: the rerun did not resume ({done} chunks journaled):\n{stderr}");
+    assert!(!journal.exists(), "{name}: the journal is left after a complete run");
+    assert_eq!(std::fs::read(&full).unwrap(), std::fs::read(&cut).unwrap(), "{name}: resumed output differs");
+}
+
+#[test]
+fn quality_resumes_after_kill_9() {
+    let input = data("sample/alpaca_en_demo.json");
+    let i = input.to_str().unwrap();
+    resumes_byte_identically("quality", &["score", "quality", i, "--limit", "96", "--chunk-rows", "16"], "parquet");
+}
+
+#[test]
+fn embed_resumes_after_kill_9() {
+    let input = data("sample/alpaca_en_demo.json");
+    let i = input.to_str().unwrap();
+    resumes_byte_identically("embed", &["embed", i, "--limit", "600", "--chunk-rows", "25"], "parquet");
+}
+
+#[test]
+fn ifd_resumes_after_kill_9() {
+    let input = data("sample/alpaca_en_demo.json");
+    let i = input.to_str().unwrap();
+    resumes_byte_identically(
+        "ifd",
+        &["--precision", "f32", "score", "ifd", i, "--limit", "40", "--chunk-rows", "4", "--reverse"],
+        "parquet",
+    );
+}
+
+/// The `precision` recorded in a side file's manifest.
+fn manifest_precision(side: &Path) -> String {
+    let m = side.with_file_name(format!("{}.manifest.json", side.file_stem().unwrap().to_string_lossy()));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(m).unwrap()).unwrap();
+    v["params"]["precision"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_side_file_made_in_bf16_is_not_reused_by_an_f32_run() {
+    if !gleaner_nn::amx::available() {
+        crate::util::skip("a_side_file_made_in_bf16_is_not_reused_by_an_f32_run", "this CPU has no AMX bf16 tiles");
+        return;
+    }
+    let dir = tmp();
+    let side = dir.path().join("a.parquet");
+    let s = side.to_str().unwrap();
+    let input = data("sample/alpaca_en_demo.json");
+    let i = input.to_str().unwrap();
+    let run = |p: &str| {
+        let out = gleaner(&["--precision", p, "score", "ifd", i, "--limit", "6", "-o", s]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        (String::from_utf8_lossy(&out.stderr).to_string(), std::fs::read(&side).unwrap())
+    };
+    let (_, bf16) = run("bf16");
+    assert_eq!(manifest_precision(&side), "bf16");
+    let (log, f32a) = run("f32");
+    assert!(!log.contains("reusing"), "the f32 run reused the bf16 scores:\n{log}");
+    assert!(log.contains("recomputing") && log.contains("precision: f32 ≠ bf16"), "{log}");
+    assert_eq!(manifest_precision(&side), "f32");
+    assert_ne!(bf16, f32a, "bf16 and f32 scores are byte-identical: the precision had no effect");
+    // a fresh f32 run gives the same bytes, and a rerun at f32 reuses them
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let (_, f32b) = run("f32");
+    assert_eq!(f32a, f32b);
+    let (log, _) = run("f32");
+    assert!(log.contains("reusing IFD scores"), "{log}");
+}
+
+#[test]
+fn a_journal_made_at_another_precision_is_refused() {
+    if !gleaner_nn::amx::available() {
+        crate::util::skip("a_journal_made_at_another_precision_is_refused", "this CPU has no AMX bf16 tiles");
+        return;
+    }
+    let dir = tmp();
+    let side = dir.path().join("j.parquet");
+    let s = side.to_str().unwrap();
+    let input = data("sample/alpaca_en_demo.json");
+    let i = input.to_str().unwrap();
+    let journal = dir.path().join("j.parquet.partial");
+    let args = ["--precision", "bf16", "score", "ifd", i, "--limit", "40", "--chunk-rows", "2", "-o", s];
+    assert!(kill_after_first_chunk(&args, &journal), "finished before a chunk was journaled");
+    let out = gleaner(&["--precision", "f32", "score", "ifd", i, "--limit", "40", "--chunk-rows", "2", "-o", s]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a bf16 journal was resumed at f32:\n{err}");
+    assert!(err.contains("refusing to resume") && err.contains("precision: f32 ≠ bf16"), "{err}");
+    assert!(!side.exists());
+}
