@@ -184,6 +184,13 @@ pub enum ModelsCommand {
     List,
 }
 
+/// Parses a text view (`--text`).
+fn parse_text_kind(s: &str) -> Result<gleaner_core::layout::TextKind, String> {
+    gleaner_core::layout::TextKind::parse(s).ok_or_else(|| {
+        format!("`{s}`: use car, lcg, fl, fl-instruction, fl-response, conversation, or a template with {{instruction}}")
+    })
+}
+
 /// `gleaner embed`.
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
@@ -198,8 +205,8 @@ pub struct EmbedArgs {
     pub model: String,
     /// Text to embed: car, lcg, fl, fl-instruction, fl-response, conversation, or a template
     /// such as "{instruction}\n{output}".
-    #[arg(long, default_value = "car")]
-    pub text: String,
+    #[arg(long, default_value = "car", value_parser = parse_text_kind)]
+    pub text: gleaner_core::layout::TextKind,
     /// Tokens per forward batch (packed, no padding).
     #[arg(long, default_value_t = 8192)]
     pub batch_tokens: usize,

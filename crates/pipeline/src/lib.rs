@@ -32,6 +32,7 @@ pub mod preexp;
 pub mod recipe;
 pub mod runner;
 pub mod score;
+pub mod scorers;
 pub mod stages;
 pub mod values;
 

@@ -2,14 +2,13 @@
 
 use crate::cli::EmbedArgs;
 use crate::log::BarObserver;
-use anyhow::{Context, Result, anyhow};
-use gleaner_core::layout::TextKind;
+use anyhow::{Context, Result};
 use gleaner_embed::Embedder;
 use gleaner_pipeline::models::{ModelFamily, resolve_precision};
 use gleaner_pipeline::recipe::PrecisionChoice;
 
 pub fn run(a: EmbedArgs, precision: Option<PrecisionChoice>) -> Result<()> {
-    let text = TextKind::parse(&a.text).ok_or_else(|| anyhow!("unknown --text `{}`", a.text))?;
+    let text = a.text.clone();
     gleaner_cache::Matrix::check_path(&a.output)?;
     let ds = super::read_input(&a.input)?;
     let prec = super::score::set_precision(precision, ModelFamily::SentenceEncoder);

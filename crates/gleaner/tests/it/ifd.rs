@@ -95,6 +95,14 @@ fn superfiltering_template_matches_transformers_and_llama_cpp() {
     let g = golden_pairs();
     assert!(g.len() >= 100);
     let pairs: Vec<&Value> = g.iter().collect();
+    check_template(&pairs, "none", &["--precision", "f32"]);
+}
+
+#[test]
+fn the_default_precision_keeps_mean_losses_within_2e4_of_transformers() {
+    // `auto` is bf16x3 for IFD where the CPU has AMX tiles (f32 elsewhere)
+    let g = golden_pairs();
+    let pairs: Vec<&Value> = g.iter().skip(1).step_by(4).collect();
     check_template(&pairs, "none", &[]);
 }
 
@@ -102,7 +110,7 @@ fn superfiltering_template_matches_transformers_and_llama_cpp() {
 fn chatml_template_matches_transformers_and_llama_cpp() {
     let g = golden_pairs();
     let pairs: Vec<&Value> = g.iter().step_by(3).collect();
-    check_template(&pairs, "chatml", &["--max-length", "1024"]);
+    check_template(&pairs, "chatml", &["--max-length", "1024", "--precision", "f32"]);
 }
 
 #[test]

@@ -110,6 +110,9 @@ fn a_side_file_made_in_bf16_is_not_reused_by_an_f32_run() {
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         (String::from_utf8_lossy(&out.stderr).to_string(), std::fs::read(&side).unwrap())
     };
+    let out = gleaner(&["score", "ifd", i, "--limit", "6", "-o", s]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(manifest_precision(&side), "bf16x3", "auto is bf16x3 for IFD on an AMX machine");
     let (_, bf16) = run("bf16");
     assert_eq!(manifest_precision(&side), "bf16");
     let (log, f32a) = run("f32");

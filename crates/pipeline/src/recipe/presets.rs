@@ -3,7 +3,7 @@
 //! renders the stages it runs. Method semantics: docs/methods.md.
 
 use super::spec::*;
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 /// The default causal LM for IFD and the LM stages.
 pub const DEFAULT_LM: &str = "SmolLM2-135M-Instruct";
@@ -91,7 +91,7 @@ fn embed(model: &str, text: &str) -> Stage {
 
 fn write(annotate: &[(&str, &str)]) -> Stage {
     Stage::Write(Write {
-        annotate: annotate.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect::<BTreeMap<_, _>>(),
+        annotate: annotate.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect::<IndexMap<_, _>>(),
     })
 }
 

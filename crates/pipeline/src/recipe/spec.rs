@@ -4,7 +4,7 @@
 //! prints a bundled recipe in this format.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use indexmap::IndexMap;
 
 /// A recipe: stages run in order over the input rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +148,20 @@ pub enum Scorer {
     /// Values computed elsewhere: `source` names a record field (CaR's released `score`) or a
     /// side file `PATH[:COLUMN]`; they become the column `into` (default `quality`).
     Existing,
+}
+
+impl Scorer {
+    /// The name as written in recipes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Scorer::Quality => "quality",
+            Scorer::Ifd => "ifd",
+            Scorer::ReversedIfd => "reversed-ifd",
+            Scorer::Length => "length",
+            Scorer::Random => "random",
+            Scorer::Existing => "existing",
+        }
+    }
 }
 
 /// What a length scorer counts.
@@ -541,10 +555,10 @@ pub struct PreExperienceSelect {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Write {
-    /// Fields added to each written record: field name → score column (`cluster` is written
-    /// as a decimal string, as CaR's released file has it).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub annotate: BTreeMap<String, String>,
+    /// Fields added to each written record, in this order: field name → score column
+    /// (`cluster` is written as a decimal string, as CaR's released file has it).
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub annotate: IndexMap<String, String>,
 }
 
 fn is_default<T: Default + PartialEq>(t: &T) -> bool {

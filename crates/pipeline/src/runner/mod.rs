@@ -54,7 +54,7 @@ struct State<'a> {
     picks: Option<Vec<Pick>>,
     /// What each model stage ran: its identity and precision.
     models: Vec<StageRecord>,
-    annotate: BTreeMap<String, String>,
+    annotate: indexmap::IndexMap<String, String>,
 }
 
 impl<'a> State<'a> {
@@ -121,7 +121,7 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
         dropped: Vec::new(),
         picks: None,
         models: Vec::new(),
-        annotate: BTreeMap::new(),
+        annotate: indexmap::IndexMap::new(),
     };
     let mut log = StageLog::default();
     let mut select_rule = None;

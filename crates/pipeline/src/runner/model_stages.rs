@@ -3,13 +3,12 @@
 use super::{Embedded, State, StageRecord};
 use crate::cluster::{ClusterOptions, cluster_stage};
 use crate::models::{ModelFamily, apply_precision, precision_name, resolve_precision};
-use crate::recipe::{Classify, ClassifierKind, Cluster, Embed, KSpec, LengthUnit, PcaSpec, PrecisionChoice, Score, Scorer};
+use crate::recipe::{Classify, ClassifierKind, Cluster, Embed, KSpec, PcaSpec, PrecisionChoice, Score};
 use gleaner_cache::{Column, SideTable};
 use gleaner_cluster::{KRule, PcaTarget};
 use gleaner_core::layout::{Template, TextKind};
 use gleaner_core::{Error, Result};
 use gleaner_embed::Embedder;
-use rayon::prelude::*;
 
 /// A side file name part from a free-form label (templates can hold any text).
 fn file_part(label: &str) -> String {
@@ -36,91 +35,17 @@ fn set_precision(st: &mut State<'_>, stage: &str, choice: PrecisionChoice, famil
     name
 }
 
-/// `stage = "score"`.
+/// `stage = "score"`: the scorer runs on the rows in play.
 pub(super) fn score(st: &mut State<'_>, s: &Score) -> Result<()> {
+    let scorer = crate::scorers::build(s)?;
+    if let Some((identity, precision)) = scorer.model() {
+        st.models.push(StageRecord { stage: format!("score {}", s.scorer.name()), identity, precision });
+    }
     let view = st.view()?;
-    match s.scorer {
-        Scorer::Quality => {
-            let name = s.model.as_deref().unwrap_or(crate::recipe::presets::DEFAULT_QUALITY);
-            let p = resolve_precision(s.precision, ModelFamily::Exact);
-            apply_precision(p);
-            let model = crate::models::load_quality(name, s.encoder.as_deref().map(std::path::Path::new))?;
-            let prec = set_precision(st, "score quality", s.precision, ModelFamily::Exact, &model.identity());
-            let side = st.work.side("quality.parquet")?;
-            let chunk = s.chunk_rows.unwrap_or(crate::score::QUALITY_CHUNK_ROWS).max(1);
-            let t = crate::score::quality_stage(&view, model.as_ref(), &prec, chunk, &side, st.obs)?;
-            let q = t.f64_column("quality", &side)?;
-            drop(view);
-            st.scatter("quality", &q);
-        }
-        Scorer::Ifd | Scorer::ReversedIfd => {
-            let name = s.model.as_deref().unwrap_or(crate::recipe::presets::DEFAULT_LM);
-            let mut opts = crate::ifd::IfdOptions::new(template(s.template.as_deref(), Template::None)?);
-            if let Some(m) = s.max_length {
-                opts.max_length = m;
-            }
-            if let Some(c) = s.chunk_rows {
-                opts.chunk_rows = c.max(1);
-            }
-            opts.reverse = s.scorer == Scorer::ReversedIfd;
-            let p = resolve_precision(s.precision, ModelFamily::IfdLm);
-            apply_precision(p);
-            let lm = crate::models::load_lm(name)?;
-            opts.precision = set_precision(st, "score ifd", s.precision, ModelFamily::IfdLm, &lm.model.identity());
-            let side = st.work.side(&format!("ifd-{}.parquet", opts.template.name()))?;
-            let t = crate::ifd::ifd_stage(&view, &lm, &opts, &side, st.obs)?;
-            drop(view);
-            for c in crate::recipe::score_columns(s) {
-                let v = t.f64_column(&c, &side)?;
-                st.scatter(&c, &v);
-            }
-        }
-        Scorer::Length => {
-            let unit = s.unit.unwrap_or_default();
-            let responses = |r: &gleaner_core::Record| -> Vec<String> {
-                r.turns.iter().filter(|t| t.role.is_model()).map(|t| t.content.clone()).collect()
-            };
-            let v: Vec<f64> = match unit {
-                LengthUnit::Chars => {
-                    view.map_records(|r| responses(r).iter().map(|t| t.chars().count()).sum::<usize>() as f64)?
-                }
-                LengthUnit::Tokens => {
-                    let name = s.model.as_deref().unwrap_or(crate::recipe::presets::DEFAULT_LM);
-                    let lm = crate::models::load_lm(name)?;
-                    let texts = view.map_records(responses)?;
-                    texts
-                        .par_iter()
-                        .map(|turns| {
-                            turns.iter().try_fold(0usize, |n, t| Ok::<_, Error>(n + lm.tokenizer.encode(t)?.len()))
-                        })
-                        .map(|n| n.map(|n| n as f64))
-                        .collect::<Result<_>>()?
-                }
-            };
-            drop(view);
-            let col = crate::recipe::score_columns(s).remove(0);
-            st.scatter(&col, &v);
-        }
-        Scorer::Random => {
-            let seed = s.seed.unwrap_or(0);
-            let v: Vec<f64> = st
-                .active
-                .iter()
-                .map(|&r| {
-                    let h = xxhash_rust::xxh3::xxh3_64_with_seed(&st.ds.ids[r].0.to_le_bytes(), seed);
-                    (h >> 11) as f64 / (1u64 << 53) as f64
-                })
-                .collect();
-            drop(view);
-            st.scatter("random", &v);
-        }
-        Scorer::Existing => {
-            let src = crate::values::Source::parse(s.source.as_deref().unwrap_or_default());
-            let into = s.into.clone().unwrap_or_else(|| "quality".into());
-            let v = crate::values::numbers(&view, &src, &into)?;
-            drop(view);
-            st.scatter(&into, &v);
-        }
+    let scores = scorer.score(&view, Some(st.work), st.obs)?;
+    drop(view);
+    for (name, v) in scores {
+        st.scatter(&name, &v);
     }
     Ok(())
 }

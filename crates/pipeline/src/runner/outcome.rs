@@ -38,7 +38,7 @@ pub struct RunOutcome {
     /// Every score column, one value per input row (NaN where not computed).
     pub columns: BTreeMap<String, Vec<f64>>,
     /// Fields added to the written records: field → column.
-    pub annotate: BTreeMap<String, String>,
+    pub annotate: indexmap::IndexMap<String, String>,
     /// The model stages with identity and precision.
     pub models: Vec<StageRecord>,
     /// Wall time and peak RSS per stage.
@@ -55,7 +55,7 @@ impl RunOutcome {
         picks: Vec<Pick>,
         dropped: Vec<(String, usize)>,
         columns: BTreeMap<String, Vec<f64>>,
-        annotate: BTreeMap<String, String>,
+        annotate: indexmap::IndexMap<String, String>,
         models: Vec<StageRecord>,
         stages: StageLog,
         select: Option<Select>,
