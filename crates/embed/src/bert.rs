@@ -96,12 +96,12 @@ impl BertEncoder {
         BertEncoder::from_tensors(cfg, &|name| st.require(&["", "bert.", "roberta.", "model."], name))
     }
 
-    /// Sets what *auto* precision means for every dense layer (see
-    /// [`gleaner_nn::set_precision`]); the default is f32.
-    pub fn with_auto_precision(mut self, p: gleaner_nn::Precision) -> BertEncoder {
+    /// The encoder with every dense layer in precision `p` (bf16 ones run in f32 where AMX
+    /// is missing, see [`gleaner_nn::effective`]); the default is f32.
+    pub fn with_precision(mut self, p: gleaner_nn::Precision) -> BertEncoder {
         for l in &mut self.layers {
             for lin in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {
-                *lin = std::mem::replace(lin, Linear::new(Vec::new(), None, 0, 0)).with_auto_precision(p);
+                lin.set_precision(p);
             }
         }
         self

@@ -31,6 +31,7 @@ pub struct SentenceEncoder {
     /// Token budget of one forward batch (packed rows).
     pub batch_tokens: usize,
     identity: String,
+    precision: gleaner_nn::Precision,
 }
 
 fn tokenizer_with(path: &Path, max_len: usize) -> Result<Tokenizer> {
@@ -48,15 +49,15 @@ impl SentenceEncoder {
     /// Loads a sentence-transformers directory (or a bare BERT directory with a tokenizer,
     /// which then gets mean pooling, no normalisation, and the config's position limit).
     ///
-    /// Under the *auto* precision the encoder runs in one-term bf16 where AMX exists (measured
-    /// cosine to the f32 path >= 0.99997 on 600 real CaR texts; see bench/README.md).
+    /// The encoder runs in one-term bf16 where AMX exists, f32 elsewhere (measured cosine to
+    /// the f32 path >= 0.99997 on 600 real CaR texts; see bench/README.md).
     pub fn load(dir: &Path) -> Result<SentenceEncoder> {
         SentenceEncoder::load_with(dir, gleaner_nn::Precision::Bf16)
     }
 
-    /// [`SentenceEncoder::load`] with the precision that *auto* means for this encoder
-    /// (`F32` gives the reference arithmetic unless a precision is forced process-wide).
-    pub fn load_with(dir: &Path, auto: gleaner_nn::Precision) -> Result<SentenceEncoder> {
+    /// [`SentenceEncoder::load`] with every dense layer in `precision` (`F32` is the reference
+    /// arithmetic; bf16 ones run in f32 where AMX is missing, see [`gleaner_nn::effective`]).
+    pub fn load_with(dir: &Path, precision: gleaner_nn::Precision) -> Result<SentenceEncoder> {
         let st_cfg = read_json(&dir.join("sentence_bert_config.json")).ok();
         let cfg = read_json(&dir.join("config.json"))?;
         let max_pos = cfg.get("max_position_embeddings").and_then(|v| v.as_u64()).unwrap_or(512) as usize;
@@ -79,7 +80,7 @@ impl SentenceEncoder {
         };
         let normalize = module_path("Normalize").is_some();
         let tokenizer = tokenizer_with(&dir.join("tokenizer.json"), max_len)?;
-        let encoder = BertEncoder::load(dir)?.with_auto_precision(auto);
+        let encoder = BertEncoder::load(dir)?.with_precision(precision);
         let weights = dir.join("model.safetensors");
         let identity = match std::fs::metadata(&weights) {
             Ok(m) => {
@@ -95,7 +96,14 @@ impl SentenceEncoder {
             max_len,
             batch_tokens: 8192,
             identity,
+            precision,
         })
+    }
+
+    /// The precision the encoder was loaded with (its layers run in [`gleaner_nn::effective`]
+    /// of it).
+    pub fn precision(&self) -> gleaner_nn::Precision {
+        self.precision
     }
 
     /// Token ids of each text (truncated, with special tokens).

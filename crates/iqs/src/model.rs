@@ -5,7 +5,7 @@ use candle_core::pickle::PthTensors;
 use gleaner_core::{Error, Result};
 use gleaner_embed::{BertConfig, BertEncoder};
 use gleaner_nn::weights::{TensorF32, read_json};
-use gleaner_nn::{Linear, Packed};
+use gleaner_nn::{Linear, Packed, Precision};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 use tokenizers::{Tokenizer, TruncationParams};
@@ -137,8 +137,10 @@ impl Iqs {
 
     /// Loads from a model directory (`hparams.yaml` + `checkpoints/*.ckpt`, or a `.ckpt` path
     /// whose grandparent holds `hparams.yaml`, as COMET does) and an encoder directory with
-    /// `config.json` and `tokenizer.json`.
-    pub fn load(model: &Path, encoder_dir: &Path) -> Result<Iqs> {
+    /// `config.json` and `tokenizer.json`. Every dense layer (encoder and head) runs in
+    /// `precision`: [`Precision::F32`] is the reference arithmetic; bf16 ones run in f32 where
+    /// AMX is missing ([`gleaner_nn::effective`]).
+    pub fn load(model: &Path, encoder_dir: &Path, precision: Precision) -> Result<Iqs> {
         let (model_dir, ckpt) = if model.is_file() {
             let dir = model.parent().and_then(Path::parent).unwrap_or(Path::new(".")).to_path_buf();
             (dir, model.to_path_buf())
@@ -174,7 +176,8 @@ impl Iqs {
         let enc_cfg = BertConfig::from_json(&read_json(&encoder_dir.join("config.json"))?, encoder_dir)?;
         let n_layers = enc_cfg.layers;
         let max_positions = enc_cfg.max_positions;
-        let encoder = BertEncoder::from_tensors(enc_cfg, &|n| get(&format!("encoder.model.{n}")))?;
+        let encoder =
+            BertEncoder::from_tensors(enc_cfg, &|n| get(&format!("encoder.model.{n}")))?.with_precision(precision);
         let raw: Vec<f64> = (0..=n_layers)
             .map(|k| get(&format!("layerwise_attention.scalar_parameters.{k}")).map(|t| f64::from(t.0[0])))
             .collect::<Result<_>>()?;
@@ -196,7 +199,7 @@ impl Iqs {
             let idx = 3 * k; // Linear, activation, dropout per hidden layer
             let (w, s) = get(&format!("estimator.ff.{idx}.weight"))?;
             let b = get(&format!("estimator.ff.{idx}.bias"))?.0;
-            head.push(Linear::new(w, Some(b), s[0], s[1]));
+            head.push(Linear::new(w, Some(b), s[0], s[1]).with_precision(precision));
         }
         let tok_path = encoder_dir.join("tokenizer.json");
         let mut tokenizer = Tokenizer::from_file(&tok_path)

@@ -3,6 +3,7 @@
 //! differences are ~1e-7, the f32 accumulation-order noise between two implementations).
 
 use gleaner_iqs::Iqs;
+use gleaner_nn::Precision;
 use std::path::PathBuf;
 
 fn fixture() -> PathBuf {
@@ -13,7 +14,7 @@ fn fixture() -> PathBuf {
 fn tiny_iqs_matches_pytorch_reference() {
     let dir = fixture().join("iqs");
     let enc = Iqs::local_encoder_dir(&dir).unwrap().expect("encoder beside hparams.yaml");
-    let iqs = Iqs::load(&dir, &enc).unwrap();
+    let iqs = Iqs::load(&dir, &enc, Precision::F32).unwrap();
     let golden: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture().join("iqs_golden.json")).unwrap()).unwrap();
     let sw: Vec<f64> =
@@ -45,7 +46,7 @@ fn broken_checkpoints_are_errors_not_panics() {
     std::fs::write(d.join("hparams.yaml"), "pretrained_model: enc\nhidden_sizes: [4]\n").unwrap();
     std::fs::write(d.join("checkpoints/x.ckpt"), b"not a zip").unwrap();
     let enc = fixture().join("iqs/encoder");
-    let e = Iqs::load(&d, &enc).err().expect("must fail");
+    let e = Iqs::load(&d, &enc, Precision::F32).err().expect("must fail");
     assert!(e.to_string().contains("checkpoint"), "{e}");
     std::fs::remove_dir_all(&d).ok();
 }

@@ -5,8 +5,9 @@
 //! Uses Cherry's Alpaca template (docs/methods.md §2.2): cond = prompt ‖ output scored over the
 //! output span, direct = "### Response:" ‖ output; both truncated at 512 tokens. Prints forwarded
 //! tokens per second (all tokens of both passes, as a batch-1 HF loop would forward them).
+//! `GLEANER_PRECISION=bf16x3` or `bf16` loads the model in that precision (f32 otherwise).
 
-use gleaner_lm::load;
+use gleaner_lm::load_with;
 use std::time::Instant;
 
 fn main() {
@@ -21,7 +22,7 @@ fn main() {
     }
     let n: usize = args.get(3).and_then(|v| v.parse().ok()).unwrap_or(200);
     let t0 = Instant::now();
-    let m = load(std::path::Path::new(&args[1])).expect("load model");
+    let m = load_with(std::path::Path::new(&args[1]), precision_from_env()).expect("load model");
     eprintln!("load: {:.2}s ({})", t0.elapsed().as_secs_f64(), m.model.identity());
     let data: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&args[2]).unwrap()).unwrap();
     let recs = data.as_array().unwrap();
@@ -76,5 +77,15 @@ fn main() {
         for (name, secs) in prof {
             println!("  {name:<18} {secs:8.2}s {:5.1}%", 100.0 * secs / total_p);
         }
+    }
+}
+
+/// The precision `GLEANER_PRECISION` names: `bf16x3` or `bf16` (AMX tiles where the CPU has
+/// them), anything else the exact f32 mode.
+fn precision_from_env() -> gleaner_nn::Precision {
+    match std::env::var("GLEANER_PRECISION").as_deref() {
+        Ok("bf16x3") => gleaner_nn::Precision::Bf16x3,
+        Ok("bf16") => gleaner_nn::Precision::Bf16,
+        _ => gleaner_nn::Precision::F32,
     }
 }

@@ -1,8 +1,9 @@
 //! Compares per-token NLL with a JSONL of `{"ids": [...], "nll": [...]}` (NLL of tokens 1..T-1).
-//! `nll_check MODEL FILE.jsonl [stride]`
+//! `nll_check MODEL FILE.jsonl [stride]`; `GLEANER_PRECISION=bf16x3` or `bf16` loads the model
+//! in that precision (f32 otherwise).
 fn main() {
     let a: Vec<String> = std::env::args().collect();
-    let m = gleaner_lm::load(std::path::Path::new(&a[1])).unwrap();
+    let m = gleaner_lm::load_with(std::path::Path::new(&a[1]), precision_from_env()).unwrap();
     let stride: usize = a.get(3).and_then(|v| v.parse().ok()).unwrap_or(1);
     let mut ids = Vec::new();
     let mut want = Vec::new();
@@ -46,4 +47,14 @@ fn main() {
         mean,
         loss_d
     );
+}
+
+/// The precision `GLEANER_PRECISION` names: `bf16x3` or `bf16` (AMX tiles where the CPU has
+/// them), anything else the exact f32 mode.
+fn precision_from_env() -> gleaner_nn::Precision {
+    match std::env::var("GLEANER_PRECISION").as_deref() {
+        Ok("bf16x3") => gleaner_nn::Precision::Bf16x3,
+        Ok("bf16") => gleaner_nn::Precision::Bf16,
+        _ => gleaner_nn::Precision::F32,
+    }
 }

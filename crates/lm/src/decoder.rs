@@ -12,7 +12,7 @@ use crate::kernels as k;
 use crate::score::Backbone;
 use gleaner_core::{Error, Result};
 use gleaner_nn::weights::SafeTensorFiles;
-use gleaner_nn::{Linear, Packed};
+use gleaner_nn::{Linear, Packed, Precision};
 use std::path::Path;
 
 /// Hyper-parameters of a [`Decoder`].
@@ -89,6 +89,7 @@ pub struct Decoder {
     head_packs: crate::score::HeadPacks,
     final_norm: Vec<f32>,
     layers: Vec<Layer>,
+    precision: Precision,
 }
 
 fn model_err(name: &Path, msg: impl Into<String>) -> Error {
@@ -225,7 +226,15 @@ impl Decoder {
         let final_norm = g.expect("output_norm.weight", &[hidden])?;
         let head =
             if g.has_tensor("output.weight") { Some(g.expect("output.weight", &[vocab, hidden])?) } else { None };
-        Ok(Decoder { head_packs: crate::score::HeadPacks::new(cfg.vocab), cfg, embed, head, final_norm, layers: ls })
+        Ok(Decoder {
+            head_packs: crate::score::HeadPacks::new(cfg.vocab),
+            cfg,
+            embed,
+            head,
+            final_norm,
+            layers: ls,
+            precision: Precision::F32,
+        })
     }
 
     /// Loads an HF safetensors directory of `model_type` llama, mistral, qwen2 or gemma3_text
@@ -405,7 +414,15 @@ impl Decoder {
             }
             None => None,
         };
-        Ok(Decoder { head_packs: crate::score::HeadPacks::new(cfg.vocab), cfg, embed, head, final_norm, layers: ls })
+        Ok(Decoder {
+            head_packs: crate::score::HeadPacks::new(cfg.vocab),
+            cfg,
+            embed,
+            head,
+            final_norm,
+            layers: ls,
+            precision: Precision::F32,
+        })
     }
 
     fn heads(&self, local: bool) -> Heads {
@@ -551,5 +568,19 @@ impl Backbone for Decoder {
 
     fn head_packs(&self) -> &crate::score::HeadPacks {
         &self.head_packs
+    }
+
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    fn set_precision(&mut self, p: Precision) {
+        self.precision = p;
+        for l in &mut self.layers {
+            for lin in [&mut l.qkv, &mut l.o, &mut l.gate_up, &mut l.down] {
+                lin.set_precision(p);
+            }
+        }
+        self.head_packs = crate::score::HeadPacks::new(self.cfg.vocab);
     }
 }

@@ -9,7 +9,7 @@ use crate::kernels as k;
 use crate::score::Backbone;
 use gleaner_core::{Error, Result};
 use gleaner_nn::weights::SafeTensorFiles;
-use gleaner_nn::{Linear, Packed};
+use gleaner_nn::{Linear, Packed, Precision};
 use std::path::Path;
 
 /// Hyper-parameters of a [`Gpt2`].
@@ -56,6 +56,7 @@ pub struct Gpt2 {
     ln_f: (Vec<f32>, Vec<f32>),
     head: Option<Vec<f32>>,
     head_packs: crate::score::HeadPacks,
+    precision: Precision,
 }
 
 impl Gpt2 {
@@ -147,7 +148,16 @@ impl Gpt2 {
             }
             _ => None,
         };
-        Ok(Gpt2 { head_packs: crate::score::HeadPacks::new(cfg.vocab), cfg, wte, wpe, blocks, ln_f, head })
+        Ok(Gpt2 {
+            head_packs: crate::score::HeadPacks::new(cfg.vocab),
+            cfg,
+            wte,
+            wpe,
+            blocks,
+            ln_f,
+            head,
+            precision: Precision::F32,
+        })
     }
 }
 
@@ -249,5 +259,19 @@ impl Backbone for Gpt2 {
 
     fn head_packs(&self) -> &crate::score::HeadPacks {
         &self.head_packs
+    }
+
+    fn precision(&self) -> Precision {
+        self.precision
+    }
+
+    fn set_precision(&mut self, p: Precision) {
+        self.precision = p;
+        for b in &mut self.blocks {
+            for lin in [&mut b.qkv, &mut b.proj, &mut b.fc, &mut b.fc_proj] {
+                lin.set_precision(p);
+            }
+        }
+        self.head_packs = crate::score::HeadPacks::new(self.cfg.vocab);
     }
 }

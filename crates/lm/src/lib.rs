@@ -18,12 +18,14 @@
 //!
 //! ## Exactness
 //!
-//! All weights are dequantised to f32 at load ("exact mode"); matrix products run on the
-//! `gemm` crate in f32. Against HF transformers' fp32 forward on the same (dequantised)
-//! weights, per-token NLLs agree to about 1e-4 (see the crate's parity tests for the
-//! measured maxima). llama.cpp quantises activations to Q8 in its matmuls and differs from
-//! both by 0.005–0.08 nats of mean NLL (docs/models.md), so llama.cpp numbers are *not* the
-//! reference for this path.
+//! All weights are dequantised to f32 at load. [`load`] gives the exact mode: matrix products
+//! run on the `gemm` crate in f32. [`load_with`] takes another [`Precision`] for every dense
+//! product of the model (blocks and LM head): AMX bf16 tiles where the CPU has them, f32
+//! otherwise ([`gleaner_nn::effective`]). In the exact mode, against HF transformers' fp32
+//! forward on the same (dequantised) weights, per-token NLLs agree to about 1e-4 (see the
+//! crate's parity tests for the measured maxima). llama.cpp quantises activations to Q8 in its
+//! matmuls and differs from both by 0.005–0.08 nats of mean NLL (docs/models.md), so llama.cpp
+//! numbers are *not* the reference for this path.
 //!
 //! Rotary layouts: GGUF llama Q/K rows are permuted by llama.cpp's converter, so GGUF llama
 //! uses GGML's adjacent-pair ("normal") rotation; HF checkpoints and Gemma use rotate-half.
@@ -43,6 +45,7 @@ pub use gpt2::{Gpt2, Gpt2Config};
 pub use tokenizer::LmTokenizer;
 
 use gleaner_core::{Error, Result};
+use gleaner_nn::Precision;
 use score::Backbone;
 use std::path::{Path, PathBuf};
 
@@ -85,6 +88,9 @@ pub trait CausalLm: Send + Sync {
     fn keep_layers(&mut self, n: usize) -> Result<()>;
     /// Parameters held (f32 values): embeddings, kept blocks, final norm, untied LM head.
     fn parameters(&self) -> usize;
+    /// The precision the model was loaded with ([`load_with`]; f32 for [`load`]). Its dense
+    /// products run in [`gleaner_nn::effective`] of it.
+    fn precision(&self) -> Precision;
 }
 
 /// Wall time per forward phase summed over all calls so far, when the environment variable
@@ -143,6 +149,9 @@ impl<B: Backbone> CausalLm for Model<B> {
     fn parameters(&self) -> usize {
         self.b.parameters()
     }
+    fn precision(&self) -> Precision {
+        self.b.precision()
+    }
 }
 
 /// A loaded model and its tokenizer.
@@ -179,18 +188,20 @@ fn file_name(p: &Path) -> String {
     p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
 
-/// Loads a GGUF file: the model (weights dequantised to f32) and the tokenizer from its
-/// metadata.
+/// Loads a GGUF file: the model (weights dequantised to f32, products in f32) and the
+/// tokenizer from its metadata.
 pub fn load_gguf(path: &Path) -> Result<LoadedLm> {
-    load_gguf_blocks(path, None)
+    load_gguf_blocks(path, None, Precision::F32)
 }
 
-/// [`load_gguf`] keeping only the first `keep` blocks (see [`CausalLm::keep_layers`]); the
-/// other blocks are never dequantised, so memory follows the kept part.
-fn load_gguf_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
+/// [`load_gguf`] keeping only the first `keep` blocks (see [`CausalLm::keep_layers`]), with
+/// products in `precision`; the other blocks are never dequantised, so memory follows the
+/// kept part.
+fn load_gguf_blocks(path: &Path, keep: Option<usize>, precision: Precision) -> Result<LoadedLm> {
     let g = gguf::GgufFile::open(path)?;
     let tokenizer = tokenizer::from_gguf(&g)?;
-    let dec = Decoder::from_gguf_blocks(&g, keep)?;
+    let mut dec = Decoder::from_gguf_blocks(&g, keep)?;
+    dec.set_precision(precision);
     if tokenizer.inner().get_vocab_size(true) > dec.cfg.vocab {
         return Err(Error::model(path.display().to_string(), "tokenizer vocabulary is larger than the model's"));
     }
@@ -202,8 +213,13 @@ fn load_gguf_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
 }
 
 /// Loads an HF model directory: `config.json` (`model_type` gpt2, llama, mistral, qwen2,
-/// gemma3_text), `*.safetensors` and `tokenizer.json`.
+/// gemma3_text), `*.safetensors` and `tokenizer.json`; products in f32.
 pub fn load_dir(dir: &Path) -> Result<LoadedLm> {
+    load_dir_with(dir, Precision::F32)
+}
+
+/// [`load_dir`] with products in `precision`.
+fn load_dir_with(dir: &Path, precision: Precision) -> Result<LoadedLm> {
     let cfg_path = dir.join("config.json");
     let cfg = gleaner_nn::weights::read_json(&cfg_path)?;
     let mt = cfg.get("model_type").and_then(|v| v.as_str()).unwrap_or("").to_string();
@@ -228,12 +244,14 @@ pub fn load_dir(dir: &Path) -> Result<LoadedLm> {
     let identity = format!("hf:{mt}:{}:{}:{:016x}", file_name(dir), size, h.digest());
     let model: Box<dyn CausalLm> = match mt.as_str() {
         "gpt2" => {
-            let m = Gpt2::load(dir, &cfg)?;
+            let mut m = Gpt2::load(dir, &cfg)?;
+            m.set_precision(precision);
             let (bos, eos, context) = (m.cfg.bos, m.cfg.eos, m.cfg.positions);
             Box::new(Model { b: m, identity, bos, eos, context })
         }
         "llama" | "mistral" | "qwen2" | "gemma3_text" | "gemma3" => {
-            let m = Decoder::from_safetensors(dir, &cfg)?;
+            let mut m = Decoder::from_safetensors(dir, &cfg)?;
+            m.set_precision(precision);
             let (bos, eos, context) = (m.cfg.bos, m.cfg.eos, m.cfg.context);
             Box::new(Model { b: m, identity, bos, eos, context })
         }
@@ -251,14 +269,20 @@ pub fn load_dir(dir: &Path) -> Result<LoadedLm> {
 }
 
 /// Loads a causal LM from a `.gguf` file, an HF directory with `config.json`, or a directory
-/// holding exactly one `.gguf` file.
+/// holding exactly one `.gguf` file, in the exact mode ([`Precision::F32`]).
 pub fn load(path: &Path) -> Result<LoadedLm> {
-    load_blocks(path, None)
+    load_blocks(path, None, Precision::F32)
 }
 
-/// [`load`] keeping only the first `keep` blocks (all when `None`), as
+/// [`load`] with every dense product of the model (blocks and LM head) in `precision`; bf16
+/// precisions run in f32 where AMX is missing ([`gleaner_nn::effective`]).
+pub fn load_with(path: &Path, precision: Precision) -> Result<LoadedLm> {
+    load_blocks(path, None, precision)
+}
+
+/// [`load_with`] keeping only the first `keep` blocks (all when `None`), as
 /// [`CausalLm::keep_layers`] does; GGUF models then never dequantise the other blocks.
-pub fn load_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
+pub fn load_blocks(path: &Path, keep: Option<usize>, precision: Precision) -> Result<LoadedLm> {
     let name = path.display().to_string();
     let keep_after = |m: Result<LoadedLm>| -> Result<LoadedLm> {
         let mut m = m?;
@@ -269,7 +293,7 @@ pub fn load_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
     };
     if path.is_file() {
         return if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")) {
-            load_gguf_blocks(path, keep)
+            load_gguf_blocks(path, keep, precision)
         } else {
             Err(Error::model(name, "not a .gguf file or a model directory"))
         };
@@ -278,7 +302,7 @@ pub fn load_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
         return Err(Error::model(name, "no such file or directory"));
     }
     if path.join("config.json").is_file() {
-        return keep_after(load_dir(path));
+        return keep_after(load_dir_with(path, precision));
     }
     let ggufs: Vec<PathBuf> = std::fs::read_dir(path)
         .map_err(|e| Error::io(path, e))?
@@ -286,7 +310,7 @@ pub fn load_blocks(path: &Path, keep: Option<usize>) -> Result<LoadedLm> {
         .filter(|p| p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")))
         .collect();
     match ggufs.as_slice() {
-        [one] => load_gguf_blocks(one, keep),
+        [one] => load_gguf_blocks(one, keep, precision),
         [] => Err(Error::model(name, "directory has neither config.json nor a .gguf file")),
         _ => Err(Error::model(name, "directory has several .gguf files; name one")),
     }

@@ -37,6 +37,11 @@ pub(crate) trait Backbone: Send + Sync {
     fn softcap(&self) -> Option<f32> {
         None
     }
+    /// The arithmetic of every dense product: the blocks' layers and the LM head.
+    fn precision(&self) -> gleaner_nn::Precision;
+    /// Sets [`Backbone::precision`] on every dense layer and the LM head (at load, before any
+    /// forward; packed AMX copies made for another precision are dropped).
+    fn set_precision(&mut self, p: gleaner_nn::Precision);
 }
 
 /// Token budget of one packed forward; `GLEANER_LM_BATCH_TOKENS` overrides it.
@@ -166,7 +171,7 @@ const HEAD_ROWS: usize = 1024;
 const VOCAB_BLOCK: usize = 2048;
 
 /// AMX-packed copies of the LM head, one per [`VOCAB_BLOCK`] rows, made on first use when
-/// [`gleaner_nn::precision`] is a bf16 one (empty cells otherwise).
+/// the model's [`Backbone::precision`] is a bf16 one (empty cells otherwise).
 #[derive(Debug, Default)]
 pub(crate) struct HeadPacks(Vec<std::sync::OnceLock<gleaner_nn::amx::PackedWeights>>);
 
@@ -206,7 +211,7 @@ fn score_rows(b: &dyn Backbone, x: &[f32], targets: &[(usize, u32, usize, usize)
         }
         b.final_norm(&mut h, par);
         let starts: Vec<usize> = (0..v).step_by(VOCAB_BLOCK).collect();
-        let prec = gleaner_nn::precision(gleaner_nn::Precision::F32);
+        let prec = gleaner_nn::effective(b.precision());
         let block = |tile: &mut Vec<f32>, vs: usize| {
             let nb = VOCAB_BLOCK.min(v - vs);
             tile.resize(m * nb, 0.0);

@@ -48,7 +48,7 @@ fn model(test: &str) -> Option<&'static LoadedLm> {
     let p = require_model(test)?;
     Some(M.get_or_init(|| {
         let t = std::time::Instant::now();
-        let m = load(&p).expect("load SmolLM2");
+        let m = gleaner_lm::load_with(&p, precision_from_env()).expect("load SmolLM2");
         eprintln!("loaded {} in {:.2}s", m.model.identity(), t.elapsed().as_secs_f64());
         m
     }))
@@ -230,7 +230,7 @@ fn assets_reference_values() {
 #[test]
 fn loading_the_first_blocks_equals_truncating_after_loading() {
     let Some(p) = require_model("loading_the_first_blocks_equals_truncating_after_loading") else { return };
-    let a = gleaner_lm::load_blocks(&p, Some(4)).unwrap();
+    let a = gleaner_lm::load_blocks(&p, Some(4), gleaner_nn::Precision::F32).unwrap();
     let mut b = load(&p).unwrap();
     let full = b.model.parameters();
     b.model.keep_layers(4).unwrap();
@@ -249,7 +249,7 @@ fn loading_the_first_blocks_equals_truncating_after_loading() {
     assert_eq!(ea, eb);
     assert!(ea.iter().flatten().all(|v| v.is_finite()));
     for bad in [0, 31] {
-        let e = gleaner_lm::load_blocks(&p, Some(bad)).unwrap_err().to_string();
+        let e = gleaner_lm::load_blocks(&p, Some(bad), gleaner_nn::Precision::F32).unwrap_err().to_string();
         assert!(e.contains(&format!("cannot keep {bad} of its 30 layers")), "{e}");
     }
 }
@@ -277,5 +277,17 @@ fn a_prefix_scored_inside_a_longer_pass_equals_its_own_forward() {
         for (a, b) in got.iter().zip(want.iter()) {
             assert!(a.is_finite() && (a - b).abs() <= 1e-5, "{a} vs {b}");
         }
+    }
+}
+
+/// The precision `GLEANER_PRECISION` names: `bf16x3` or `bf16` (AMX tiles where the CPU has
+/// them), anything else the exact f32 mode. The shared model is loaded in it, so e.g.
+/// `GLEANER_PRECISION=bf16x3 GLEANER_FULL_PARITY=1 cargo test --release -p gleaner-lm --test
+/// smollm2 nll_matches -- --nocapture` measures the three-term bf16 path.
+fn precision_from_env() -> gleaner_nn::Precision {
+    match std::env::var("GLEANER_PRECISION").as_deref() {
+        Ok("bf16x3") => gleaner_nn::Precision::Bf16x3,
+        Ok("bf16") => gleaner_nn::Precision::Bf16,
+        _ => gleaner_nn::Precision::F32,
     }
 }

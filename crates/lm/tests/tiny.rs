@@ -118,3 +118,36 @@ fn out_of_range_and_edge_inputs_do_not_panic() {
     assert!(load(&golden_dir().join("nope")).is_err());
     assert!(load(&golden_dir().join("gpt2_golden.json")).is_err());
 }
+
+/// Precision is an option of each model, given at load: `load` is f32, `load_with` and
+/// `load_blocks` keep what they are given, and models of one file in different precisions
+/// live side by side without affecting each other. Where AMX exists one-term bf16 moves the
+/// NLLs a little; elsewhere every precision runs the f32 path and gives the f32 numbers.
+#[test]
+fn precision_is_an_option_of_each_model() {
+    use gleaner_nn::Precision;
+    for name in ["gpt2", "llama"] {
+        let p = golden_dir().join(name);
+        let f = load(&p).unwrap();
+        let b = gleaner_lm::load_with(&p, Precision::Bf16).unwrap();
+        let b3 = gleaner_lm::load_blocks(&p, Some(1), Precision::Bf16x3).unwrap();
+        assert_eq!(
+            (f.model.precision(), b.model.precision(), b3.model.precision()),
+            (Precision::F32, Precision::Bf16, Precision::Bf16x3),
+            "{name}"
+        );
+        // long enough for the tile path (8 rows and more)
+        let ids: Vec<u32> = (0..40u32).map(|i| i * 7 % 50 + 3).collect();
+        let f1 = f.model.nll(&[&ids], &[1]).remove(0);
+        let bf = b.model.nll(&[&ids], &[1]).remove(0);
+        let f2 = f.model.nll(&[&ids], &[1]).remove(0);
+        assert_eq!(f1, f2, "{name}: the f32 model is untouched by the bf16 one");
+        let worst = f1.iter().zip(&bf).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
+        if gleaner_nn::amx::available() {
+            // one-term bf16 keeps about 3 digits per operand: NLLs of ~7 nats move by hundredths
+            assert!(worst > 0.0 && worst < 0.25, "{name}: bf16 vs f32 max |Δ| {worst}");
+        } else {
+            assert_eq!(worst, 0.0, "{name}: without AMX bf16 runs the f32 path");
+        }
+    }
+}

@@ -5,7 +5,8 @@
 //! padding), described by [`Packed`] offsets, so no work is spent on pad tokens.
 //!
 //! - [`Linear`] and [`matmul_t`]: `y = x · Wᵀ + b` on the `gemm` crate (runtime-dispatched
-//!   AVX2/FMA/AVX-512 microkernels, rayon-parallel);
+//!   AVX2/FMA/AVX-512 microkernels, rayon-parallel), or on AMX bf16 tiles ([`amx`]) when the
+//!   layer's [`Precision`] (an option of each model, given at load) asks for it;
 //! - [`ops`]: layer norm, RMS norm, GELU (erf), SiLU, softmax, built on vectorisable
 //!   polynomial `exp`/`erf` ([`fastmath`]) instead of scalar libm calls;
 //! - [`attention`]: multi-head attention per packed sequence, bidirectional or causal, with
@@ -23,50 +24,10 @@ pub use amx::Precision;
 pub use attention::{AttentionShape, attention};
 pub use linear::{Linear, matmul_t};
 
-use std::sync::atomic::{AtomicU8, Ordering};
-
-/// The user's choice of arithmetic: 0 auto, 1 f32, 2 bf16x3, 3 bf16, `u8::MAX` not set yet.
-static POLICY: AtomicU8 = AtomicU8::new(u8::MAX);
-
-/// Sets the process-wide arithmetic of dense layers: `None` is *auto* (each layer's own
-/// default, see [`Linear::with_auto_precision`]), `Some(p)` forces `p` everywhere. bf16
-/// precisions become [`Precision::F32`] where AMX is not [`amx::available`].
-pub fn set_precision(p: Option<Precision>) {
-    let code = match p {
-        None => 0,
-        Some(Precision::F32) => 1,
-        Some(Precision::Bf16x3) => 2,
-        Some(Precision::Bf16) => 3,
-    };
-    POLICY.store(code, Ordering::Relaxed);
-}
-
-/// Parses a precision name: `auto` (→ `None`), `f32`, `bf16x3`, `bf16`.
-pub fn parse_precision(s: &str) -> Option<Option<Precision>> {
-    match s {
-        "auto" => Some(None),
-        "f32" => Some(Some(Precision::F32)),
-        "bf16x3" => Some(Some(Precision::Bf16x3)),
-        "bf16" => Some(Some(Precision::Bf16)),
-        _ => None,
-    }
-}
-
-/// The precision a layer whose auto default is `auto` runs in now: the forced precision if
-/// one was set ([`set_precision`], else the `GLEANER_PRECISION` variable), else `auto`;
-/// always [`Precision::F32`] without AMX.
-pub fn precision(auto: Precision) -> Precision {
-    let p = match POLICY.load(Ordering::Relaxed) {
-        0 => auto,
-        1 => Precision::F32,
-        2 => Precision::Bf16x3,
-        3 => Precision::Bf16,
-        _ => {
-            let v = std::env::var("GLEANER_PRECISION").unwrap_or_default();
-            set_precision(parse_precision(&v).unwrap_or(None));
-            return precision(auto);
-        }
-    };
+/// The precision a layer asked for `p` runs in: `p`, or [`Precision::F32`] where AMX is not
+/// [`amx::available`] (no tiles on this CPU, no tile state granted by the kernel, or
+/// `GLEANER_NO_AMX=1`).
+pub fn effective(p: Precision) -> Precision {
     if p != Precision::F32 && !amx::available() { Precision::F32 } else { p }
 }
 

@@ -121,9 +121,10 @@ pub fn matmul_strided(
 
 /// A dense layer `y = x · Wᵀ + b` with `W` of shape `out × in`.
 ///
-/// The product runs in [`crate::precision`] of the layer's auto default (f32 unless
-/// [`Linear::with_auto_precision`] says otherwise): f32 on the `gemm` crate, or AMX bf16 tiles, whose packed copy of `W` is made on first use (so `w` must
-/// not change after the first forward).
+/// The product runs in the layer's own precision ([`Linear::with_precision`], f32 by default;
+/// [`crate::effective`] of it, so f32 where AMX is missing): f32 on the `gemm` crate, or AMX
+/// bf16 tiles, whose packed copy of `W` is made on first use (so `w` must not change after the
+/// first forward).
 #[derive(Debug, Clone)]
 pub struct Linear {
     /// Weights, `out × in`, row-major.
@@ -135,7 +136,7 @@ pub struct Linear {
     /// Output features.
     pub out: usize,
     packed: std::sync::OnceLock<PackedWeights>,
-    auto: Precision,
+    precision: Precision,
 }
 
 impl Linear {
@@ -150,13 +151,27 @@ impl Linear {
         if let Some(b) = &b {
             assert_eq!(b.len(), out, "linear bias shape");
         }
-        Linear { w, b, inp, out, packed: std::sync::OnceLock::new(), auto: Precision::F32 }
+        Linear { w, b, inp, out, packed: std::sync::OnceLock::new(), precision: Precision::F32 }
     }
 
-    /// Sets what *auto* precision means for this layer (see [`crate::set_precision`]).
-    pub fn with_auto_precision(mut self, p: Precision) -> Linear {
-        self.auto = p;
+    /// The layer with its products in precision `p` (see [`Linear::set_precision`]).
+    pub fn with_precision(mut self, p: Precision) -> Linear {
+        self.set_precision(p);
         self
+    }
+
+    /// Sets the precision of the layer's products (bf16 ones run in f32 where AMX is missing,
+    /// see [`crate::effective`]). Drops a packed AMX copy of `W` made for another precision.
+    pub fn set_precision(&mut self, p: Precision) {
+        if p != self.precision {
+            self.precision = p;
+            self.packed = std::sync::OnceLock::new();
+        }
+    }
+
+    /// The precision the layer was given (before [`crate::effective`]).
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Stacks layers with the same input size along the output dimension (fused QKV).
@@ -169,7 +184,7 @@ impl Linear {
         } else {
             None
         };
-        Linear::new(w, b, out, inp).with_auto_precision(parts[0].auto)
+        Linear::new(w, b, out, inp).with_precision(parts[0].precision)
     }
 
     /// `y[m × out] = x[m × in] · Wᵀ + b`.
@@ -186,9 +201,9 @@ impl Linear {
         }
     }
 
-    /// `y[m × out] = x[m × in] · Wᵀ` (no bias) in the current [`crate::precision`].
+    /// `y[m × out] = x[m × in] · Wᵀ` (no bias) in the layer's [`crate::effective`] precision.
     pub fn matmul(&self, x: &[f32], m: usize, y: &mut [f32], parallel: bool) {
-        let prec = crate::precision(self.auto);
+        let prec = crate::effective(self.precision);
         matmul_t_packed(x, m, self.inp, &self.w, self.out, &self.packed, y, prec, parallel);
     }
 }
@@ -196,6 +211,35 @@ impl Linear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn precision_is_the_layers_own() {
+        assert_eq!(crate::effective(Precision::F32), Precision::F32);
+        let bf = if crate::amx::available() { Precision::Bf16 } else { Precision::F32 };
+        assert_eq!(crate::effective(Precision::Bf16), bf);
+        let (m, k, n) = (40, 64, 48);
+        let x: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.1).collect();
+        let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.3).collect();
+        let a = Linear::new(w[..n / 2 * k].to_vec(), None, n / 2, k).with_precision(Precision::Bf16x3);
+        let b = Linear::new(w[n / 2 * k..].to_vec(), None, n / 2, k);
+        assert_eq!((a.precision(), b.precision()), (Precision::Bf16x3, Precision::F32));
+        let mut l = Linear::concat(&[a, b]);
+        assert_eq!(l.precision(), Precision::Bf16x3, "concat keeps the first part's precision");
+        let (mut y3, mut y1, mut fresh) = (Vec::new(), Vec::new(), Vec::new());
+        l.forward(&x, m, &mut y3);
+        // a new precision after a forward must not reuse the weights packed for the old one
+        l.set_precision(Precision::Bf16);
+        l.forward(&x, m, &mut y1);
+        Linear::new(w.clone(), None, n, k).with_precision(Precision::Bf16).forward(&x, m, &mut fresh);
+        assert_eq!(y1, fresh);
+        let mut f32_out = vec![0.0; m * n];
+        matmul_t(&x, m, k, &w, n, &mut f32_out);
+        if crate::amx::available() {
+            assert_ne!(y1, y3, "one-term bf16 differs from three-term");
+        } else {
+            assert_eq!((&y1, &y3), (&f32_out, &f32_out), "f32 without AMX");
+        }
+    }
 
     #[test]
     fn matmul_matches_naive() {

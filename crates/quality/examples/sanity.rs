@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some((model, files)) = args.split_first() else {
         return Err("usage: sanity default|MODEL.json FILE.json…".into());
     };
-    let scorer = Scorer::load(Model::load_named(model)?)?;
+    let scorer = Scorer::load(Model::load_named(model)?, gleaner_nn::Precision::F32)?;
     println!("model {}", scorer.identity());
     println!(
         "{:<34} {:>6} {:>8} {:>8} {:>8} {:>10} {:>10}",

@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &opts.embedder_name,
         opts.lm_layers.unwrap_or(gleaner_quality::DEFAULT_LM_LAYERS),
         opts.max_tokens.unwrap_or(gleaner_quality::DEFAULT_MAX_TOKENS),
+        gleaner_nn::Precision::F32,
     )?;
     let t0 = std::time::Instant::now();
     let (model, r) = train_files(train, Some(valid), &enc, &opts, &|stage, done, total| {

@@ -66,6 +66,7 @@ pub use train::{
 
 use gleaner_core::{Record, Result};
 use gleaner_embed::{Embedder, SentenceEncoder};
+use gleaner_nn::Precision;
 
 /// The causal LM of the default recipe.
 pub const DEFAULT_LM: &str = "SmolLM2-135M-Instruct";
@@ -76,19 +77,20 @@ pub const DEFAULT_MAX_TOKENS: usize = 512;
 
 /// Loads a frozen embedder by name: the first `lm_layers` blocks of a causal LM (texts cut to
 /// `max_tokens`, default [`DEFAULT_MAX_TOKENS`]), or, without `lm_layers`, a sentence encoder
-/// (`batch_tokens` sets its batch size). Features are f32 under `--precision auto` (the
-/// arithmetic models are trained with).
+/// (`batch_tokens` sets its batch size). Its dense layers run in `precision`;
+/// [`Precision::F32`] is the arithmetic models are trained with and the one to pass by default.
 pub fn load_embedder(
     name: &str,
     lm_layers: Option<usize>,
     max_tokens: Option<usize>,
     batch_tokens: Option<usize>,
+    precision: Precision,
 ) -> Result<Box<dyn Embedder>> {
     if let Some(layers) = lm_layers {
-        return Ok(Box::new(LmEmbedder::load(name, layers, max_tokens.unwrap_or(DEFAULT_MAX_TOKENS))?));
+        return Ok(Box::new(LmEmbedder::load(name, layers, max_tokens.unwrap_or(DEFAULT_MAX_TOKENS), precision)?));
     }
     let path = gleaner_models::resolve(name)?;
-    let mut enc = SentenceEncoder::load_with(path.path(), gleaner_nn::Precision::F32)?;
+    let mut enc = SentenceEncoder::load_with(path.path(), precision)?;
     if let Some(b) = batch_tokens {
         enc.batch_tokens = b;
     }
@@ -115,10 +117,11 @@ impl Scorer {
     }
 
     /// Loads the model's embedder by name (a path or a name `gleaner-models` resolves, e.g.
-    /// from `~/.cache/gleaner/models`).
-    pub fn load(model: Model) -> Result<Scorer> {
+    /// from `~/.cache/gleaner/models`) in `precision` ([`Precision::F32`], the arithmetic the
+    /// model was trained with, unless speed matters more than reproducing its scores).
+    pub fn load(model: Model, precision: Precision) -> Result<Scorer> {
         let e = &model.embedder;
-        let enc = load_embedder(&e.name, e.lm_layers, e.max_tokens, None)?;
+        let enc = load_embedder(&e.name, e.lm_layers, e.max_tokens, None, precision)?;
         Scorer::new(model, enc)
     }
 

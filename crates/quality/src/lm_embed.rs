@@ -29,10 +29,11 @@ impl LmEmbedder {
         Ok(LmEmbedder { lm, max_tokens })
     }
 
-    /// Loads an LM by name or path (`gleaner-models` resolution) and wraps it.
-    pub fn load(name: &str, layers: usize, max_tokens: usize) -> Result<LmEmbedder> {
+    /// Loads an LM by name or path (`gleaner-models` resolution) with its products in
+    /// `precision`, and wraps it.
+    pub fn load(name: &str, layers: usize, max_tokens: usize, precision: gleaner_nn::Precision) -> Result<LmEmbedder> {
         let path = gleaner_models::resolve(name)?;
-        LmEmbedder::new(gleaner_lm::load_blocks(path.path(), Some(layers))?, layers, max_tokens)
+        LmEmbedder::new(gleaner_lm::load_blocks(path.path(), Some(layers), precision)?, layers, max_tokens)
     }
 
     /// Parameters of the kept part of the LM.

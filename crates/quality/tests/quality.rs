@@ -196,7 +196,7 @@ fn default_model_reproduces_its_validation_accuracy() {
     }
     let model = Model::default_model().unwrap();
     let recorded = model.training.valid_accuracy.expect("the default records its validation accuracy");
-    let scorer = gleaner_quality::Scorer::load(model).unwrap();
+    let scorer = gleaner_quality::Scorer::load(model, gleaner_nn::Precision::F32).unwrap();
     let pairs = valid_pairs();
     let recs: Vec<Record> = pairs.iter().flat_map(|p| [p.worse.clone(), p.better.clone()]).collect();
     let all = scorer.score(&recs, &|_| {}).unwrap();
@@ -222,7 +222,7 @@ fn sentence_encoder_model_files_still_score() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/minilm_response_text_v1.json");
     let model = Model::load(&path).unwrap();
     assert_eq!((model.embedder.name.as_str(), model.embedder.lm_layers), ("all-MiniLM-L6-v2", None));
-    let scorer = gleaner_quality::Scorer::load(model).unwrap();
+    let scorer = gleaner_quality::Scorer::load(model, gleaner_nn::Precision::F32).unwrap();
     let recs: Vec<Record> = valid_pairs()[..8].iter().flat_map(|p| [p.worse.clone(), p.better.clone()]).collect();
     let all = scorer.score(&recs, &|_| {}).unwrap();
     let wins = (0..8).filter(|&i| all[2 * i + 1] > all[2 * i]).count();
