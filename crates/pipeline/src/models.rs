@@ -1,8 +1,9 @@
 //! Loading the models a recipe names, with the arithmetic each one runs in.
 //!
-//! Precision is passed in per stage ([`PrecisionChoice`]); `auto` resolves to each model
-//! family's own default ([`resolve_precision`]) and the resolved value is part of every side
-//! file's identity, so a side file made in one precision is never reused by a run in another.
+//! Precision is passed in per stage ([`PrecisionChoice`]) and given to each model at load; `auto`
+//! resolves to each model family's own default ([`resolve_precision`]), and the resolved value
+//! is part of every side file's identity, so a side file made in one precision is never reused
+//! by a run in another.
 
 use crate::recipe::spec::PrecisionChoice;
 use crate::score::{IqsModel, OwnQualityModel, QualityModel};
@@ -38,7 +39,7 @@ pub fn resolve_precision(choice: PrecisionChoice, family: ModelFamily) -> Precis
         PrecisionChoice::Bf16x3 => Precision::Bf16x3,
         PrecisionChoice::Bf16 => Precision::Bf16,
     };
-    if p != Precision::F32 && !gleaner_nn::amx::available() { Precision::F32 } else { p }
+    gleaner_nn::effective(p)
 }
 
 /// The name of a resolved precision, as manifests and summaries write it.
@@ -50,16 +51,10 @@ pub fn precision_name(p: Precision) -> &'static str {
     }
 }
 
-/// Makes `p` the arithmetic of the dense layers that run next. The kernels read one policy per
-/// process, so stages set theirs before loading and computing; stages run one after another.
-pub fn apply_precision(p: Precision) {
-    gleaner_nn::set_precision(Some(p));
-}
-
-/// Loads a causal LM by path or installed name.
-pub fn load_lm(name: &str) -> Result<LoadedLm> {
+/// Loads a causal LM by path or installed name, its dense layers at `precision`.
+pub fn load_lm(name: &str, precision: Precision) -> Result<LoadedLm> {
     let m = gleaner_models::resolve(name)?;
-    gleaner_lm::load(m.path())
+    gleaner_lm::load_with(m.path(), precision)
 }
 
 /// Loads a sentence-transformers model by name or path.
@@ -73,9 +68,9 @@ pub fn load_embedder(name: &str, batch_tokens: usize, precision: Precision) -> R
 /// Loads a quality model: `default` or a `gleaner train quality` model file (gleaner's own
 /// scorer), or a CaR IQS checkpoint directory (its encoder from `encoder`, beside the
 /// checkpoint, or the installed model that its `hparams.yaml` names).
-pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn QualityModel>> {
+pub fn load_quality(model: &str, encoder: Option<&Path>, precision: Precision) -> Result<Box<dyn QualityModel>> {
     if OwnQualityModel::is_own_model(model) {
-        return Ok(Box::new(OwnQualityModel::load(model)?));
+        return Ok(Box::new(OwnQualityModel::load(model, precision)?));
     }
     let path = gleaner_models::resolve(model)?;
     let dir = path.path();
@@ -94,7 +89,7 @@ pub fn load_quality(model: &str, encoder: Option<&Path>) -> Result<Box<dyn Quali
                 }
             },
         };
-        let iqs = gleaner_iqs::Iqs::load(dir, &enc)?;
+        let iqs = gleaner_iqs::Iqs::load(dir, &enc, precision)?;
         let size = std::fs::metadata(dir).map(|m| m.len()).unwrap_or(0);
         return Ok(Box::new(IqsModel { iqs, id: format!("iqs:{}:{size}", dir.display()) }));
     }

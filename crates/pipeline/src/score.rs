@@ -102,10 +102,11 @@ pub struct OwnQualityModel {
 }
 
 impl OwnQualityModel {
-    /// Loads `default` (the shipped model) or a model file, and the embedder it names.
-    pub fn load(name_or_path: &str) -> Result<OwnQualityModel> {
+    /// Loads `default` (the shipped model) or a model file, and the embedder it names, at
+    /// `precision`.
+    pub fn load(name_or_path: &str, precision: gleaner_nn::Precision) -> Result<OwnQualityModel> {
         let model = gleaner_quality::Model::load_named(name_or_path)?;
-        Ok(OwnQualityModel { scorer: gleaner_quality::Scorer::load(model)? })
+        Ok(OwnQualityModel { scorer: gleaner_quality::Scorer::load(model, precision)? })
     }
 
     /// Whether `name_or_path` names a gleaner quality model (`default`, or a JSON file whose

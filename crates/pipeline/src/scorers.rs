@@ -62,9 +62,8 @@ impl QualityScorer {
     /// Loads the stage's model (`default`, a model file or an IQS checkpoint) at its precision.
     pub fn load(s: &Score) -> Result<QualityScorer> {
         let p = resolve_precision(s.precision, ModelFamily::Exact);
-        crate::models::apply_precision(p);
         let name = s.model.as_deref().unwrap_or(DEFAULT_QUALITY);
-        let model = crate::models::load_quality(name, s.encoder.as_deref().map(std::path::Path::new))?;
+        let model = crate::models::load_quality(name, s.encoder.as_deref().map(std::path::Path::new), p)?;
         let chunk_rows = s.chunk_rows.unwrap_or(crate::score::QUALITY_CHUNK_ROWS).max(1);
         Ok(QualityScorer { model, precision: p, chunk_rows })
     }
@@ -81,7 +80,6 @@ impl Scorer for QualityScorer {
 
     fn score(&self, ds: &Dataset, work: Option<&WorkDir>, obs: &dyn Observer) -> Result<Scores> {
         let (path, _tmp) = side(work, "quality.parquet")?;
-        crate::models::apply_precision(self.precision);
         let name = precision_name(self.precision);
         let t = crate::score::quality_stage(ds, self.model.as_ref(), name, self.chunk_rows, &path, obs)?;
         Ok(vec![("quality".into(), t.f64_column("quality", &path)?)])
@@ -92,7 +90,6 @@ impl Scorer for QualityScorer {
 pub struct IfdScorer {
     lm: gleaner_lm::LoadedLm,
     opts: crate::ifd::IfdOptions,
-    precision: gleaner_nn::Precision,
     columns: Vec<String>,
 }
 
@@ -112,10 +109,9 @@ impl IfdScorer {
         }
         opts.reverse = s.scorer == Kind::ReversedIfd;
         let p = resolve_precision(s.precision, ModelFamily::IfdLm);
-        crate::models::apply_precision(p);
         opts.precision = precision_name(p).into();
-        let lm = crate::models::load_lm(s.model.as_deref().unwrap_or(DEFAULT_LM))?;
-        Ok(IfdScorer { lm, opts, precision: p, columns: score_columns(s) })
+        let lm = crate::models::load_lm(s.model.as_deref().unwrap_or(DEFAULT_LM), p)?;
+        Ok(IfdScorer { lm, opts, columns: score_columns(s) })
     }
 }
 
@@ -130,7 +126,6 @@ impl Scorer for IfdScorer {
 
     fn score(&self, ds: &Dataset, work: Option<&WorkDir>, obs: &dyn Observer) -> Result<Scores> {
         let (path, _tmp) = side(work, &format!("ifd-{}.parquet", self.opts.template.name()))?;
-        crate::models::apply_precision(self.precision);
         let t = crate::ifd::ifd_stage(ds, &self.lm, &self.opts, &path, obs)?;
         self.columns.iter().map(|c| Ok((c.clone(), t.f64_column(c, &path)?))).collect()
     }
@@ -147,7 +142,10 @@ impl LengthScorer {
     /// Loads the tokenizer's model when counting tokens.
     pub fn load(s: &Score) -> Result<LengthScorer> {
         let lm = match s.unit.unwrap_or_default() {
-            LengthUnit::Tokens => Some(crate::models::load_lm(s.model.as_deref().unwrap_or(DEFAULT_LM))?),
+            // the tokenizer only: no forward pass runs
+            LengthUnit::Tokens => {
+                Some(crate::models::load_lm(s.model.as_deref().unwrap_or(DEFAULT_LM), gleaner_nn::Precision::F32)?)
+            }
             LengthUnit::Chars => None,
         };
         Ok(LengthScorer { lm, column: score_columns(s).remove(0) })

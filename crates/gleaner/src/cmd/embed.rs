@@ -4,15 +4,15 @@ use crate::cli::EmbedArgs;
 use crate::log::BarObserver;
 use anyhow::{Context, Result};
 use gleaner_embed::Embedder;
-use gleaner_pipeline::models::{ModelFamily, resolve_precision};
+use gleaner_pipeline::models::ModelFamily;
 use gleaner_pipeline::recipe::PrecisionChoice;
 
 pub fn run(a: EmbedArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let text = a.text.clone();
     gleaner_cache::Matrix::check_path(&a.output)?;
     let ds = super::read_input(&a.input)?;
-    let prec = super::score::set_precision(precision, ModelFamily::SentenceEncoder);
-    let p = resolve_precision(precision.unwrap_or_default(), ModelFamily::SentenceEncoder);
+    let p = super::score::precision_for(precision, ModelFamily::SentenceEncoder);
+    let prec = gleaner_pipeline::models::precision_name(p);
     let enc = gleaner_pipeline::models::load_embedder(&a.model, a.batch_tokens, p)
         .with_context(|| format!("loading embedder {}", a.model))?;
     let t0 = std::time::Instant::now();

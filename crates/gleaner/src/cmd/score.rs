@@ -5,7 +5,7 @@ use crate::log::BarObserver;
 use anyhow::{Context, Result};
 use gleaner_core::layout::Template;
 use gleaner_pipeline::ifd::{IfdOptions, ifd_stage};
-use gleaner_pipeline::models::{ModelFamily, apply_precision, precision_name, resolve_precision};
+use gleaner_pipeline::models::{ModelFamily, precision_name, resolve_precision};
 use gleaner_pipeline::recipe::PrecisionChoice;
 use gleaner_pipeline::score::quality_stage;
 
@@ -16,17 +16,16 @@ pub fn run(c: ScoreCommand, precision: Option<PrecisionChoice>) -> Result<()> {
     }
 }
 
-/// Resolves and applies the precision of one model stage; returns its name.
-pub fn set_precision(choice: Option<PrecisionChoice>, family: ModelFamily) -> &'static str {
-    let p = resolve_precision(choice.unwrap_or_default(), family);
-    apply_precision(p);
-    precision_name(p)
+/// The precision a model of `family` runs at for the command line's choice.
+pub fn precision_for(choice: Option<PrecisionChoice>, family: ModelFamily) -> gleaner_nn::Precision {
+    resolve_precision(choice.unwrap_or_default(), family)
 }
 
 fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let ds = super::read_input(&a.input)?;
-    let prec = set_precision(precision, ModelFamily::Exact);
-    let model = gleaner_pipeline::models::load_quality(&a.model, a.encoder.as_deref())
+    let p = precision_for(precision, ModelFamily::Exact);
+    let prec = precision_name(p);
+    let model = gleaner_pipeline::models::load_quality(&a.model, a.encoder.as_deref(), p)
         .with_context(|| format!("loading quality model {}", a.model))?;
     let t0 = std::time::Instant::now();
     let t = quality_stage(&ds, model.as_ref(), prec, a.chunk_rows.max(1), &a.output, &BarObserver::default())?;
@@ -51,9 +50,10 @@ fn ifd(a: ScoreIfdArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     }
     opts.reverse = a.lm.reverse;
     opts.chunk_rows = a.lm.chunk_rows.max(1);
-    opts.precision = set_precision(precision, ModelFamily::IfdLm).to_string();
+    let p = precision_for(precision, ModelFamily::IfdLm);
+    opts.precision = precision_name(p).to_string();
     let t0 = std::time::Instant::now();
-    let lm = gleaner_pipeline::models::load_lm(&a.lm.model).with_context(|| format!("loading causal LM {}", a.lm.model))?;
+    let lm = gleaner_pipeline::models::load_lm(&a.lm.model, p).with_context(|| format!("loading causal LM {}", a.lm.model))?;
     crate::log::info(format!("loaded {} in {:.1}s ({})", lm.model.identity(), t0.elapsed().as_secs_f64(), opts.precision));
     let t = ifd_stage(&ds, &lm, &opts, &a.output, &BarObserver::default())?;
     let ppl = t.f64_column("ifd_ppl", &a.output)?;

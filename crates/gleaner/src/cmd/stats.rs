@@ -28,8 +28,8 @@ fn quality(
     model: &str,
     precision: Option<gleaner_pipeline::recipe::PrecisionChoice>,
 ) -> Result<(String, gleaner_report::Distribution)> {
-    super::score::set_precision(precision, gleaner_pipeline::models::ModelFamily::Exact);
-    let m = gleaner_pipeline::models::load_quality(model, None)?;
+    let p = super::score::precision_for(precision, gleaner_pipeline::models::ModelFamily::Exact);
+    let m = gleaner_pipeline::models::load_quality(model, None, p)?;
     let pb = crate::log::progress(ds.len() as u64, "quality", "rows");
     let scores = gleaner_pipeline::score::score_dataset(ds, m.as_ref(), &|n| pb.set_position(n as u64))?;
     pb.finish_and_clear();

@@ -31,10 +31,10 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
         lm_layers: lm,
         max_tokens: lm.map(|_| a.max_tokens),
     };
-    // f32 features under `--precision auto`, as the shipped default was trained (reproducible)
+    // f32 features, as the shipped default was trained (reproducible)
     let (enc, what): (Box<dyn gleaner_embed::Embedder>, String) = match lm {
         Some(l) => {
-            let e = gleaner_quality::LmEmbedder::load(&a.embedder, l, a.max_tokens)
+            let e = gleaner_quality::LmEmbedder::load(&a.embedder, l, a.max_tokens, gleaner_nn::Precision::F32)
                 .with_context(|| format!("loading embedder {}", a.embedder))?;
             let what = format!(
                 "mean hidden state after block {l} of {} ({:.1}M parameters)",
@@ -44,7 +44,7 @@ fn quality(a: TrainQualityArgs) -> Result<()> {
             (Box::new(e), what)
         }
         None => (
-            gleaner_quality::load_embedder(&a.embedder, None, None, Some(a.batch_tokens))
+            gleaner_quality::load_embedder(&a.embedder, None, None, Some(a.batch_tokens), gleaner_nn::Precision::F32)
                 .with_context(|| format!("loading embedder {}", a.embedder))?,
             a.embedder.clone(),
         ),

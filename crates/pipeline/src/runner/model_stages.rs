@@ -2,7 +2,7 @@
 
 use super::{Embedded, State, StageRecord};
 use crate::cluster::{ClusterOptions, cluster_stage};
-use crate::models::{ModelFamily, apply_precision, precision_name, resolve_precision};
+use crate::models::{ModelFamily, precision_name, resolve_precision};
 use crate::recipe::{Classify, ClassifierKind, Cluster, Embed, KSpec, PcaSpec, PrecisionChoice, Score};
 use gleaner_cache::{Column, SideTable};
 use gleaner_cluster::{KRule, PcaTarget};
@@ -29,7 +29,6 @@ fn template(name: Option<&str>, default: Template) -> Result<Template> {
 /// Resolves and applies a stage's precision; returns its name.
 fn set_precision(st: &mut State<'_>, stage: &str, choice: PrecisionChoice, family: ModelFamily, identity: &str) -> String {
     let p = resolve_precision(choice, family);
-    apply_precision(p);
     let name = precision_name(p).to_string();
     st.models.push(StageRecord { stage: stage.into(), identity: identity.into(), precision: name.clone() });
     name
@@ -56,8 +55,7 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
     let (matrix, identity) = if e.text == "prompt-states" {
         let t = template(e.template.as_deref(), Template::Alpaca)?;
         let p = resolve_precision(e.precision, ModelFamily::Exact);
-        apply_precision(p);
-        let lm = crate::models::load_lm(&e.model)?;
+        let lm = crate::models::load_lm(&e.model, p)?;
         let prec = set_precision(st, "embed prompt-states", e.precision, ModelFamily::Exact, &lm.model.identity());
         let max_length = e.max_length.unwrap_or_else(|| t.default_max_length());
         let (ppl, m) = crate::preexp::prompt_stage(&view, &lm, t, max_length, &prec, st.work, st.obs)?;
