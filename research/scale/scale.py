@@ -36,21 +36,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SEL = os.path.join(ROOT, "data", "alpaca-selections")
-FILES = ["car_selected_1013.json", "cherry_ifd_top6pct_3111.json", "lcg_multinomialnb_1k.json",
-         "lcg_distilbert_lr1e-6_1k.json"]
-
-
-def pool():
-    seen, out = set(), []
-    for f in FILES:
-        for r in json.load(open(os.path.join(SEL, f), encoding="utf-8")):
-            k = (r.get("instruction", ""), r.get("input", ""), r.get("output", ""))
-            if not r.get("output") or k in seen:
-                continue
-            seen.add(k)
-            out.append({"instruction": k[0], "input": k[1], "output": k[2]})
-    return out
+sys.path.insert(0, os.path.join(ROOT, "tests", "regression", "presets"))
+from pool import pool  # noqa: E402  (the one home of the real-record pool)
 
 
 def main():

@@ -187,7 +187,9 @@ pub enum ModelsCommand {
 /// Parses a text view (`--text`).
 fn parse_text_kind(s: &str) -> Result<gleaner_core::layout::TextKind, String> {
     gleaner_core::layout::TextKind::parse(s).ok_or_else(|| {
-        format!("`{s}`: use car, lcg, fl, fl-instruction, fl-response, conversation, or a template with {{instruction}}")
+        format!(
+            "`{s}`: use car, lcg, fl, fl-instruction, fl-response, conversation, or a template with {{instruction}}"
+        )
     })
 }
 

@@ -35,7 +35,9 @@ pub fn error(msg: &str, hint: Option<&str>) {
 pub fn hint(e: &gleaner_core::Error) -> Option<String> {
     use gleaner_core::Error;
     match e {
-        Error::Input { .. } => Some("pass `--on-error skip` to skip bad records and count them, or fix the record".into()),
+        Error::Input { .. } => {
+            Some("pass `--on-error skip` to skip bad records and count them, or fix the record".into())
+        }
         Error::Format { .. } => {
             Some("name the format with `--format alpaca|alpaca-jsonl|sharegpt|sharegpt-jsonl|parquet|csv`".into())
         }
@@ -43,9 +45,9 @@ pub fn hint(e: &gleaner_core::Error) -> Option<String> {
             Some("run `gleaner models fetch` to install the default models, or pass a directory or .gguf path".into())
         }
         Error::SideFile { .. } => Some("delete the side file (or the work directory) to recompute it".into()),
-        Error::Recipe { .. } => {
-            Some("`gleaner recipes show car` prints a valid recipe to start from; the README documents every key".into())
-        }
+        Error::Recipe { .. } => Some(
+            "`gleaner recipes show car` prints a valid recipe to start from; the README documents every key".into(),
+        ),
         Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
             Some("check the path; relative paths are resolved from the current directory".into())
         }

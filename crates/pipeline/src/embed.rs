@@ -2,7 +2,7 @@
 //! journaled chunk by chunk so that an interrupted run resumes where it stopped.
 
 use crate::Observer;
-use crate::journal::run_chunked;
+use crate::cached::{CachedStage, run_cached};
 use gleaner_cache::{Column, Manifest, Matrix};
 use gleaner_core::layout::TextKind;
 use gleaner_core::{Record, Result};
@@ -45,33 +45,9 @@ pub fn embed_rendered(
         .param("text", text_name)
         .param("precision", precision)
         .param("chunk_rows", chunk_rows);
-    if let Some(m) =
-        crate::reuse(side, &manifest, obs, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?
-    {
-        obs.info(&format!("reusing embeddings from {}", side.display()));
-        return Ok(m);
-    }
-    obs.start("embed", ds.len() as u64, "texts");
-    let (cols, journal) = run_chunked(
-        ds,
-        side,
-        &manifest,
-        chunk_rows,
-        &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already embedded")),
-        &mut |n| obs.progress(n as u64),
-        &mut |records| {
-            let texts: Vec<String> = records.iter().map(render).collect();
-            Ok(vec![("embedding".to_string(), Column::F32(embedder.embed(&texts, &|_| {})?))])
-        },
-    )?;
-    obs.finish();
-    let data = match cols.into_iter().next() {
-        Some((_, Column::F32(v))) => v,
-        _ => Vec::new(),
-    };
-    let m = Matrix::new(&ds.ids, &ds.positions, embedder.dim(), data);
-    m.write(side)?;
-    manifest.write_for(side)?;
-    journal.finish()?;
-    Ok(m)
+    let stage = CachedStage { name: "embed", what: "embeddings", unit: "texts", side, manifest, chunk_rows };
+    run_cached(ds, stage, obs, &mut |records| {
+        let texts: Vec<String> = records.iter().map(render).collect();
+        Ok(vec![("embedding".to_string(), Column::F32(embedder.embed(&texts, &|_| {})?))])
+    })
 }

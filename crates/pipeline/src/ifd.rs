@@ -27,6 +27,7 @@
 //! forward (`gleaner_lm`'s NLL driver shares prefixes), not run again.
 
 use crate::Observer;
+use crate::cached::{CachedStage, run_cached};
 use crate::ifd_plan::{Planner, TurnPlan};
 use crate::journal::Chunk;
 use gleaner_cache::{Column, Manifest, SideTable};
@@ -207,33 +208,26 @@ fn score_chunk(
 /// Scores every record into `side` (reused when made by the same recipe; resumed row-chunk by
 /// row-chunk after an interruption).
 pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
-    let manifest = opts.manifest(lm, ds);
-    if let Some(t) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
-        obs.info(&format!("reusing IFD scores from {}", side.display()));
-        return Ok(t);
-    }
     let planner = Planner::new(&lm.tokenizer, opts.template, opts.max_length, opts.reverse);
     let multi = ds.map_records(|r| r.model_turns() > 1)?.into_iter().any(|m| m);
-    obs.start("ifd", ds.len() as u64, "rows");
     let t0 = std::time::Instant::now();
     let (mut rows_run, mut tokens_run) = (0usize, 0usize);
-    let (cols, journal) = crate::journal::run_chunked(
-        ds,
+    let stage = CachedStage {
+        name: "ifd",
+        what: "IFD scores",
+        unit: "rows",
         side,
-        &manifest,
-        opts.chunk_rows,
-        &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already scored")),
-        &mut |n| obs.progress(n as u64),
-        &mut |records| {
-            let (chunk, tokens) = score_chunk(&planner, lm, records, opts, multi)?;
-            rows_run += records.len();
-            tokens_run += tokens;
-            let secs = t0.elapsed().as_secs_f64().max(1e-9);
-            obs.detail(&format!("{:.0} tok/s, {:.1} rows/s", tokens_run as f64 / secs, rows_run as f64 / secs));
-            Ok(chunk)
-        },
-    )?;
-    obs.finish();
+        manifest: opts.manifest(lm, ds),
+        chunk_rows: opts.chunk_rows,
+    };
+    let t: SideTable = run_cached(ds, stage, obs, &mut |records| {
+        let (chunk, tokens) = score_chunk(&planner, lm, records, opts, multi)?;
+        rows_run += records.len();
+        tokens_run += tokens;
+        let secs = t0.elapsed().as_secs_f64().max(1e-9);
+        obs.detail(&format!("{:.0} tok/s, {:.1} rows/s", tokens_run as f64 / secs, rows_run as f64 / secs));
+        Ok(chunk)
+    })?;
     if rows_run > 0 {
         let secs = t0.elapsed().as_secs_f64();
         obs.info(&format!(
@@ -242,12 +236,5 @@ pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, ob
             rows_run as f64 / secs
         ));
     }
-    let mut t = SideTable::new(&ds.ids, &ds.positions);
-    for (name, col) in cols {
-        t.set(&name, col);
-    }
-    t.write(side)?;
-    manifest.write_for(side)?;
-    journal.finish()?;
     Ok(t)
 }

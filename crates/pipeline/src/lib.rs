@@ -21,6 +21,7 @@
 //! # Ok::<(), gleaner_core::Error>(())
 //! ```
 
+pub mod cached;
 pub mod cluster;
 pub mod embed;
 pub mod ifd;

@@ -43,7 +43,8 @@ pub fn prompt_stage(
         .param("max_length", max_length)
         .param("precision", precision);
     let cached = crate::reuse(&ppl_side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))?;
-    let cached_m = crate::reuse(&emb_side, &manifest, obs, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?;
+    let cached_m =
+        crate::reuse(&emb_side, &manifest, obs, |p| Matrix::read(p).and_then(|m| m.into_aligned(&ds.ids, p)))?;
     if let (Some(t), Some(m)) = (cached, cached_m) {
         obs.info("reusing prompt perplexities and hidden states");
         return Ok((t.f64_column("ppl", &ppl_side)?, m));

@@ -1,7 +1,7 @@
 //! Per-row scoring stages whose results go to a side file (`quality`, IFD columns, …).
 
 use crate::Observer;
-use crate::journal::run_chunked;
+use crate::cached::{CachedStage, run_cached};
 use gleaner_cache::{Column, Manifest, SideTable};
 use gleaner_core::{Record, Result};
 use gleaner_read::Dataset;
@@ -68,30 +68,10 @@ pub fn quality_stage(
     let manifest = Manifest::new("score-quality", Some(model.identity()), &ds.ids)
         .param("precision", precision)
         .param("chunk_rows", chunk_rows);
-    if let Some(t) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(&ds.ids, p)))? {
-        obs.info(&format!("reusing quality scores from {}", side.display()));
-        return Ok(t);
-    }
-    obs.start("quality", ds.len() as u64, "rows");
-    let (cols, journal) = run_chunked(
-        ds,
-        side,
-        &manifest,
-        chunk_rows,
-        &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already scored")),
-        &mut |n| obs.progress(n as u64),
-        &mut |records| {
-            let scores = model.score(records, &|_| {})?;
-            Ok(vec![("quality".to_string(), Column::F64(scores))])
-        },
-    )?;
-    obs.finish();
-    let mut t = SideTable::new(&ds.ids, &ds.positions);
-    t.set("quality", cols.into_iter().next().map_or(Column::F64(Vec::new()), |(_, c)| c));
-    t.write(side)?;
-    manifest.write_for(side)?;
-    journal.finish()?;
-    Ok(t)
+    let stage = CachedStage { name: "quality", what: "quality scores", unit: "rows", side, manifest, chunk_rows };
+    run_cached(ds, stage, obs, &mut |records| {
+        Ok(vec![("quality".to_string(), Column::F64(model.score(records, &|_| {})?))])
+    })
 }
 
 /// gleaner's own quality scorer ([`gleaner_quality::Scorer`]: frozen sentence embeddings and

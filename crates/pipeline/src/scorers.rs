@@ -79,6 +79,9 @@ impl Scorer for QualityScorer {
     }
 
     fn score(&self, ds: &Dataset, work: Option<&WorkDir>, obs: &dyn Observer) -> Result<Scores> {
+        if ds.is_empty() {
+            return Ok(vec![("quality".into(), Vec::new())]);
+        }
         let (path, _tmp) = side(work, "quality.parquet")?;
         let name = precision_name(self.precision);
         let t = crate::score::quality_stage(ds, self.model.as_ref(), name, self.chunk_rows, &path, obs)?;
@@ -125,6 +128,9 @@ impl Scorer for IfdScorer {
     }
 
     fn score(&self, ds: &Dataset, work: Option<&WorkDir>, obs: &dyn Observer) -> Result<Scores> {
+        if ds.is_empty() {
+            return Ok(self.columns.iter().map(|c| (c.clone(), Vec::new())).collect());
+        }
         let (path, _tmp) = side(work, &format!("ifd-{}.parquet", self.opts.template.name()))?;
         let t = crate::ifd::ifd_stage(ds, &self.lm, &self.opts, &path, obs)?;
         self.columns.iter().map(|c| Ok((c.clone(), t.f64_column(c, &path)?))).collect()
@@ -199,7 +205,10 @@ impl Scorer for RandomScorer {
         let v = ds
             .ids
             .iter()
-            .map(|id| (xxhash_rust::xxh3::xxh3_64_with_seed(&id.0.to_le_bytes(), self.seed) >> 11) as f64 / (1u64 << 53) as f64)
+            .map(|id| {
+                (xxhash_rust::xxh3::xxh3_64_with_seed(&id.0.to_le_bytes(), self.seed) >> 11) as f64
+                    / (1u64 << 53) as f64
+            })
             .collect();
         Ok(vec![("random".into(), v)])
     }

@@ -1,4 +1,4 @@
-//! CaR's diversity-preserving selection (SPEC §1.6).
+//! CaR's diversity-preserving selection (docs/methods.md §1.6).
 
 use crate::{Pick, Reason, stable_desc};
 

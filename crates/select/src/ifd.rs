@@ -1,4 +1,4 @@
-//! IFD selections: Cherry (SPEC §2.4), Superfiltering (§3.4) and Superfiltering.D's IFD stage
+//! IFD selections: Cherry (docs/methods.md §2.4), Superfiltering (§3.4) and Superfiltering.D's IFD stage
 //! (§3.5).
 
 use crate::{Budget, Pick, Reason, stable_desc};

@@ -1,4 +1,4 @@
-//! Low-Confidence Gold's selection (SPEC §4.4, a reconstruction from the released files).
+//! Low-Confidence Gold's selection (docs/methods.md §4.4, a reconstruction from the released files).
 
 use crate::{Pick, Reason};
 

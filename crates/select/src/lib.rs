@@ -4,7 +4,7 @@
 //! returns [`Pick`]s: indices into the input rows, in output order, each with the reason it
 //! was kept, so a run can report "kept per reason" and the counts add up.
 //!
-//! Each rule reproduces its reference implementation's semantics and quirks (SPEC §1.6,
+//! Each rule reproduces its reference implementation's semantics and quirks (docs/methods.md §1.6,
 //! §2.3, §2.4, §3.4, §3.5, §4.4); deviations are options, named and documented.
 
 mod car;

@@ -1,4 +1,4 @@
-//! Cherry's pre-experienced sample selection (`data_by_cluster.py`, SPEC §2.3).
+//! Cherry's pre-experienced sample selection (`data_by_cluster.py`, docs/methods.md §2.3).
 
 use crate::{Pick, Reason};
 

@@ -21,11 +21,7 @@ pub struct TopKOptions {
 pub fn top_k(rows: &[usize], score: &[f64], opts: &TopKOptions) -> Vec<Pick> {
     let mut keep: Vec<usize> = rows.iter().copied().filter(|&r| !score[r].is_nan()).collect();
     keep.sort_by(|&a, &b| {
-        let by_score = if opts.ascending {
-            score[a].partial_cmp(&score[b])
-        } else {
-            score[b].partial_cmp(&score[a])
-        };
+        let by_score = if opts.ascending { score[a].partial_cmp(&score[b]) } else { score[b].partial_cmp(&score[a]) };
         let tie = if opts.later_first { b.cmp(&a) } else { a.cmp(&b) };
         by_score.unwrap_or(Ordering::Equal).then(tie)
     });

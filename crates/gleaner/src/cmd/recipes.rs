@@ -12,7 +12,9 @@ pub fn run(a: RecipesArgs) -> Result<()> {
             for r in &all {
                 println!("{:<width$}  {}", r.name, summary_line(&r.description, 96));
             }
-            crate::log::info("`gleaner recipes show NAME` prints one as TOML; `gleaner run --recipe NAME|FILE.toml IN -o OUT` runs it");
+            crate::log::info(
+                "`gleaner recipes show NAME` prints one as TOML; `gleaner run --recipe NAME|FILE.toml IN -o OUT` runs it",
+            );
             Ok(())
         }
         RecipesCommand::Show { name } => {

@@ -258,6 +258,10 @@ fn execute(
     super::write_records(&ds, &kept, out)?;
     eprint!("{}", outcome.render());
     let summary = outcome.write_summary(&work.dir)?;
-    crate::log::info(format!("side files and {} in {}", summary.file_name().unwrap().to_string_lossy(), work.dir.display()));
+    crate::log::info(format!(
+        "side files and {} in {}",
+        summary.file_name().unwrap().to_string_lossy(),
+        work.dir.display()
+    ));
     Ok(())
 }

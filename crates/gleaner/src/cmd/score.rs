@@ -42,7 +42,8 @@ fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()
 
 fn ifd(a: ScoreIfdArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let ds = super::read_input(&a.input)?;
-    let template = a.lm.template.map_or(Template::None, |t| Template::parse(t.name()).expect("the CLI's templates parse"));
+    let template =
+        a.lm.template.map_or(Template::None, |t| Template::parse(t.name()).expect("the CLI's templates parse"));
     let mut opts = IfdOptions::new(template);
     if let Some(ml) = a.lm.max_length {
         anyhow::ensure!(ml >= 2, "--max-length must be at least 2");
@@ -53,8 +54,14 @@ fn ifd(a: ScoreIfdArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let p = precision_for(precision, ModelFamily::IfdLm);
     opts.precision = precision_name(p).to_string();
     let t0 = std::time::Instant::now();
-    let lm = gleaner_pipeline::models::load_lm(&a.lm.model, p).with_context(|| format!("loading causal LM {}", a.lm.model))?;
-    crate::log::info(format!("loaded {} in {:.1}s ({})", lm.model.identity(), t0.elapsed().as_secs_f64(), opts.precision));
+    let lm = gleaner_pipeline::models::load_lm(&a.lm.model, p)
+        .with_context(|| format!("loading causal LM {}", a.lm.model))?;
+    crate::log::info(format!(
+        "loaded {} in {:.1}s ({})",
+        lm.model.identity(),
+        t0.elapsed().as_secs_f64(),
+        opts.precision
+    ));
     let t = ifd_stage(&ds, &lm, &opts, &a.output, &BarObserver::default())?;
     let ppl = t.f64_column("ifd_ppl", &a.output)?;
     let loss = t.f64_column("ifd_loss", &a.output)?;

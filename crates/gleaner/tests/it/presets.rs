@@ -19,10 +19,7 @@ fn cases() -> Vec<(String, Vec<String>)> {
 
 fn expected() -> std::collections::BTreeMap<String, String> {
     let text = std::fs::read_to_string(root().join("tests/regression/presets/expected.sha256")).unwrap();
-    text.lines()
-        .filter_map(|l| l.split_once("  "))
-        .map(|(d, n)| (n.trim().to_string(), d.to_string()))
-        .collect()
+    text.lines().filter_map(|l| l.split_once("  ")).map(|(d, n)| (n.trim().to_string(), d.to_string())).collect()
 }
 
 #[test]

@@ -9,7 +9,12 @@ fn summary(work: &Path) -> serde_json::Value {
 }
 
 fn dropped(s: &serde_json::Value) -> Vec<(String, u64)> {
-    s["dropped"].as_array().unwrap().iter().map(|d| (d["reason"].as_str().unwrap().to_string(), d["rows"].as_u64().unwrap())).collect()
+    s["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["reason"].as_str().unwrap().to_string(), d["rows"].as_u64().unwrap()))
+        .collect()
 }
 
 fn counts_add_up(s: &serde_json::Value) {
@@ -105,9 +110,19 @@ fn a_bad_recipe_is_refused_before_any_model_loads() {
     let r = dir.path().join("r.toml");
     std::fs::write(&r, "name = \"x\"\n\n[[stage]]\nstage = \"score\"\nscorer = \"quality\"\nmodel = \"no-such-model\"\n\n[[stage]]\nstage = \"select\"\nrule = \"top-k\"\nby = \"ifd_ppl\"\nbudget = 3\n").unwrap();
     let input = data("sample/alpaca_en_demo.json");
-    let err = fails(&["run", "--recipe", r.to_str().unwrap(), input.to_str().unwrap(), "-o", dir.path().join("o.json").to_str().unwrap()]);
+    let err = fails(&[
+        "run",
+        "--recipe",
+        r.to_str().unwrap(),
+        input.to_str().unwrap(),
+        "-o",
+        dir.path().join("o.json").to_str().unwrap(),
+    ]);
     // the order error, not the missing model: nothing was loaded
-    assert!(err.contains("r.toml:11: stage 2 (`select`), key `by`: no earlier stage computes the column `ifd_ppl`"), "{err}");
+    assert!(
+        err.contains("r.toml:11: stage 2 (`select`), key `by`: no earlier stage computes the column `ifd_ppl`"),
+        "{err}"
+    );
     assert!(err.contains("hint:"), "{err}");
     let err = fails(&["run", "--recipe", "no-such-recipe", input.to_str().unwrap()]);
     assert!(err.contains("gleaner recipes"), "{err}");

@@ -67,8 +67,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Recipe> {
         let mut line = e.span().map_or(1, |s| line_of(text, s.start));
         // errors inside a stage point at its `[[stage]]`: move to the line of the named key or value
         if let Some(token) = e.message().split('`').nth(1) {
-            let after = text.lines().enumerate().skip(line - 1).take_while(|(n, l)| *n + 1 == line || !l.trim().starts_with("[["));
-            if let Some((n, _)) = after.filter(|(_, l)| l.contains(token)).next() {
+            let mut after = text
+                .lines()
+                .enumerate()
+                .skip(line - 1)
+                .take_while(|(n, l)| *n + 1 == line || !l.trim().starts_with("[["));
+            if let Some((n, _)) = after.find(|(_, l)| l.contains(token)) {
                 line = n + 1;
             }
         }
@@ -145,10 +149,19 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
     let err = |i: usize, key: Option<&str>, msg: String| Error::Recipe {
         path: path.to_path_buf(),
         line: stage_line(text, i, key),
-        message: format!("stage {} (`{}`){}: {msg}", i + 1, r.stages[i].kind(), key.map_or(String::new(), |k| format!(", key `{k}`"))),
+        message: format!(
+            "stage {} (`{}`){}: {msg}",
+            i + 1,
+            r.stages[i].kind(),
+            key.map_or(String::new(), |k| format!(", key `{k}`"))
+        ),
     };
     if r.stages.is_empty() {
-        return Err(Error::Recipe { path: path.to_path_buf(), line: 1, message: "the recipe has no `[[stage]]`".into() });
+        return Err(Error::Recipe {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "the recipe has no `[[stage]]`".into(),
+        });
     }
     let mut cols: BTreeSet<String> = BTreeSet::new();
     let (mut embedded, mut clustered, mut selected, mut written) = (false, false, false, false);
@@ -181,10 +194,14 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
                 }
             }
             Stage::Score(s) => {
-                if let Some(t) = &s.template {
-                    if gleaner_core::layout::Template::parse(t).is_none() {
-                        return Err(err(i, Some("template"), format!("unknown template `{t}` (none, alpaca, wiz, vicuna, chatml)")));
-                    }
+                if let Some(t) = &s.template
+                    && gleaner_core::layout::Template::parse(t).is_none()
+                {
+                    return Err(err(
+                        i,
+                        Some("template"),
+                        format!("unknown template `{t}` (none, alpaca, wiz, vicuna, chatml)"),
+                    ));
                 }
                 if s.scorer == Scorer::Existing && s.source.is_none() {
                     return Err(err(i, Some("source"), "name a record field or a side file PATH[:COLUMN]".into()));
@@ -195,13 +212,23 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
                 cols.extend(score_columns(s));
             }
             Stage::Embed(e) => {
-                if e.text != "prompt-states" && e.text != "prompt" && gleaner_core::layout::TextKind::parse(&e.text).is_none() {
-                    return Err(err(i, Some("text"), format!("unknown text `{}` (car, lcg, fl, fl-instruction, fl-response, conversation, prompt, prompt-states, or a template with {{instruction}}, {{input}}, {{output}})", e.text)));
+                if e.text != "prompt-states"
+                    && e.text != "prompt"
+                    && gleaner_core::layout::TextKind::parse(&e.text).is_none()
+                {
+                    return Err(err(
+                        i,
+                        Some("text"),
+                        format!(
+                            "unknown text `{}` (car, lcg, fl, fl-instruction, fl-response, conversation, prompt, prompt-states, or a template with {{instruction}}, {{input}}, {{output}})",
+                            e.text
+                        ),
+                    ));
                 }
-                if let Some(t) = &e.template {
-                    if gleaner_core::layout::Template::parse(t).is_none() {
-                        return Err(err(i, Some("template"), format!("unknown template `{t}`")));
-                    }
+                if let Some(t) = &e.template
+                    && gleaner_core::layout::Template::parse(t).is_none()
+                {
+                    return Err(err(i, Some("template"), format!("unknown template `{t}`")));
                 }
                 if e.text == "prompt-states" {
                     cols.insert("prompt_ppl".into());
@@ -214,17 +241,25 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
                 }
                 match &c.pca {
                     PcaSpec::Name(n) if n != "none" => {
-                        return Err(err(i, Some("pca"), format!("`{n}`: give a variance fraction in (0, 1), a component count, or \"none\"")));
+                        return Err(err(
+                            i,
+                            Some("pca"),
+                            format!("`{n}`: give a variance fraction in (0, 1), a component count, or \"none\""),
+                        ));
                     }
                     PcaSpec::Variance(v) if !(*v > 0.0 && *v < 1.0) => {
                         return Err(err(i, Some("pca"), format!("{v}: a variance fraction must be in (0, 1)")));
                     }
                     _ => {}
                 }
-                if let KSpec::Rule(k) = &c.k {
-                    if !matches!(k.as_str(), "car" | "lcg" | "sqrt-n-8") {
-                        return Err(err(i, Some("k"), format!("`{k}`: give a count or a rule (car = ⌊√(n/2)⌋, lcg = ⌊√(n/8)⌋)")));
-                    }
+                if let KSpec::Rule(k) = &c.k
+                    && !matches!(k.as_str(), "car" | "lcg" | "sqrt-n-8")
+                {
+                    return Err(err(
+                        i,
+                        Some("k"),
+                        format!("`{k}`: give a count or a rule (car = ⌊√(n/2)⌋, lcg = ⌊√(n/8)⌋)"),
+                    ));
                 }
                 if c.n_init == 0 {
                     return Err(err(i, Some("n_init"), "must be at least 1".into()));
@@ -236,7 +271,11 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
                 need(&cols, "column", &f.column)?;
                 let bounds = [f.below, f.at_most, f.above, f.at_least, f.top.map(|t| t as f64), f.top_ratio];
                 if bounds.iter().all(Option::is_none) {
-                    return Err(err(i, None, "give a bound (`below`, `at_most`, `above`, `at_least`) or a rank (`top`, `top_ratio`)".into()));
+                    return Err(err(
+                        i,
+                        None,
+                        "give a bound (`below`, `at_most`, `above`, `at_least`) or a rank (`top`, `top_ratio`)".into(),
+                    ));
                 }
                 if f.top.is_some() && f.top_ratio.is_some() {
                     return Err(err(i, Some("top_ratio"), "give `top` or `top_ratio`, not both".into()));
@@ -249,10 +288,14 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
                 for col in c.columns.iter().chain(&c.lower_is_better) {
                     need(&cols, "columns", col)?;
                 }
-                if let Some(w) = &c.weights {
-                    if w.len() != c.columns.len() {
-                        return Err(err(i, Some("weights"), format!("{} weights for {} columns", w.len(), c.columns.len())));
-                    }
+                if let Some(w) = &c.weights
+                    && w.len() != c.columns.len()
+                {
+                    return Err(err(
+                        i,
+                        Some("weights"),
+                        format!("{} weights for {} columns", w.len(), c.columns.len()),
+                    ));
                 }
                 cols.insert(c.into.clone());
             }

@@ -119,7 +119,12 @@ impl Preset for Car {
                     seed: self.seed,
                     mini_batch: None,
                 }),
-                Stage::Select(Select::Car(CarSelect { by: "quality".into(), n1: self.n1, n2: self.n2, ratio: self.ratio })),
+                Stage::Select(Select::Car(CarSelect {
+                    by: "quality".into(),
+                    n1: self.n1,
+                    n2: self.n2,
+                    ratio: self.ratio,
+                })),
                 write(if self.annotate { &[("score", "quality"), ("label", "cluster")] } else { &[] }),
             ],
         }
@@ -256,7 +261,13 @@ pub struct Superfilter {
 
 impl Default for Superfilter {
     fn default() -> Superfilter {
-        Superfilter { lm: Lm::default(), keep: Keep::Ratio(0.1), threshold: 1.0, reference_count: None, annotate: false }
+        Superfilter {
+            lm: Lm::default(),
+            keep: Keep::Ratio(0.1),
+            threshold: 1.0,
+            reference_count: None,
+            annotate: false,
+        }
     }
 }
 
@@ -360,8 +371,8 @@ impl Preset for SuperfilterD {
 }
 
 /// Low-Confidence Gold (docs/methods.md §4): MiniLM embedding of `input instruction` → PCA 0.95
-/// + k-means (k = 40) → the 40 nearest per cluster are pseudo-labelled → multinomial NB → the 4
-/// nearest per cluster, then the least confident rows, to 1,000 rows.
+/// and k-means (k = 40) → the 40 nearest per cluster are pseudo-labelled → multinomial NB → the
+/// 4 nearest per cluster, then the least confident rows, to 1,000 rows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lcg {
     /// Sentence encoder.

@@ -3,8 +3,8 @@
 //! parameters. The README's "Recipes" section documents every key; `gleaner recipes show NAME`
 //! prints a bundled recipe in this format.
 
-use serde::{Deserialize, Serialize};
 use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
 
 /// A recipe: stages run in order over the input rows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

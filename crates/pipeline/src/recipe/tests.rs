@@ -24,7 +24,9 @@ fn every_bundled_recipe_round_trips_through_toml_and_validates() {
 
 #[test]
 fn unknown_stage_names_the_line() {
-    let e = err_of("name = \"x\"\n\n[[stage]]\nstage = \"score\"\nscorer = \"random\"\n\n[[stage]]\nstage = \"sort\"\nby = \"random\"\n");
+    let e = err_of(
+        "name = \"x\"\n\n[[stage]]\nstage = \"score\"\nscorer = \"random\"\n\n[[stage]]\nstage = \"sort\"\nby = \"random\"\n",
+    );
     assert!(e.starts_with("r.toml:7:") || e.starts_with("r.toml:8:"), "{e}");
     assert!(e.contains("sort"), "{e}");
 }
@@ -34,7 +36,9 @@ fn unknown_key_and_wrong_type_name_the_key() {
     let e = err_of("name = \"x\"\n[[stage]]\nstage = \"score\"\nscorer = \"random\"\nsed = 4\n");
     assert!(e.contains("sed"), "{e}");
     assert!(e.starts_with("r.toml:"), "{e}");
-    let e = err_of("name = \"x\"\n[[stage]]\nstage = \"score\"\nscorer = \"random\"\n[[stage]]\nstage = \"select\"\nrule = \"car\"\nby = \"random\"\nn1 = \"many\"\nn2 = 1\n");
+    let e = err_of(
+        "name = \"x\"\n[[stage]]\nstage = \"score\"\nscorer = \"random\"\n[[stage]]\nstage = \"select\"\nrule = \"car\"\nby = \"random\"\nn1 = \"many\"\nn2 = 1\n",
+    );
     assert!(e.contains("n1") || e.contains("invalid type"), "{e}");
 }
 

@@ -12,7 +12,8 @@ pub(super) fn filter(st: &mut State<'_>, f: &Filter) -> Result<()> {
     let before = st.active.len();
     st.active.retain(|&r| !col[r].is_nan());
     st.drop_rows(format!("{} not computable (NaN)", f.column), before - st.active.len());
-    let bounds: [(Option<f64>, &str, fn(f64, f64) -> bool); 4] = [
+    type Bound<'a> = (Option<f64>, &'a str, fn(f64, f64) -> bool);
+    let bounds: [Bound<'_>; 4] = [
         (f.below, "≥", |x, b| x < b),
         (f.at_most, ">", |x, b| x <= b),
         (f.above, "≤", |x, b| x > b),
@@ -48,7 +49,10 @@ pub(super) fn filter(st: &mut State<'_>, f: &Filter) -> Result<()> {
         }
         let cut = st.active.len().saturating_sub(top);
         st.active.truncate(top);
-        let why = f.reason.clone().filter(|_| f.below.is_none() && f.at_most.is_none() && f.above.is_none() && f.at_least.is_none());
+        let why = f
+            .reason
+            .clone()
+            .filter(|_| f.below.is_none() && f.at_most.is_none() && f.above.is_none() && f.at_least.is_none());
         st.drop_rows(why.unwrap_or_else(|| format!("outside the top {top} by {}", f.column)), cut);
     }
     st.obs.info(&format!("filter on {}: {} of {before} rows remain", f.column, st.active.len()));

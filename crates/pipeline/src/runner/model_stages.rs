@@ -1,9 +1,9 @@
 //! Stages that run a model or touch embeddings: `score`, `embed`, `cluster`, `classify`.
 
-use super::{Embedded, State, StageRecord};
+use super::{Embedded, StageRecord, State};
 use crate::cluster::{ClusterOptions, cluster_stage};
 use crate::models::{ModelFamily, precision_name, resolve_precision};
-use crate::recipe::{Classify, ClassifierKind, Cluster, Embed, KSpec, PcaSpec, PrecisionChoice, Score};
+use crate::recipe::{ClassifierKind, Classify, Cluster, Embed, KSpec, PcaSpec, PrecisionChoice, Score};
 use gleaner_cache::{Column, SideTable};
 use gleaner_cluster::{KRule, PcaTarget};
 use gleaner_core::layout::{Template, TextKind};
@@ -27,7 +27,13 @@ fn template(name: Option<&str>, default: Template) -> Result<Template> {
 }
 
 /// Resolves and applies a stage's precision; returns its name.
-fn set_precision(st: &mut State<'_>, stage: &str, choice: PrecisionChoice, family: ModelFamily, identity: &str) -> String {
+fn set_precision(
+    st: &mut State<'_>,
+    stage: &str,
+    choice: PrecisionChoice,
+    family: ModelFamily,
+    identity: &str,
+) -> String {
     let p = resolve_precision(choice, family);
     let name = precision_name(p).to_string();
     st.models.push(StageRecord { stage: stage.into(), identity: identity.into(), precision: name.clone() });

@@ -115,14 +115,28 @@ impl RunOutcome {
         if let Some(m) = &self.main_column {
             v.push(m);
         }
-        for name in ["quality", "ifd_ppl", "ifd_loss", "rifd_ppl", "response_tokens", "response_chars", "prompt_ppl", "confidence"] {
+        for name in [
+            "quality",
+            "ifd_ppl",
+            "ifd_loss",
+            "rifd_ppl",
+            "response_tokens",
+            "response_chars",
+            "prompt_ppl",
+            "confidence",
+        ] {
             if self.columns.contains_key(name) && !v.contains(&name) {
                 v.push(name);
             }
         }
         for name in self.columns.keys() {
             let derived = ["cluster", "distance", "predicted", "pseudo_label", "turns", "random"];
-            if !v.contains(&name.as_str()) && !derived.contains(&name.as_str()) && !name.starts_with("loss") && !name.starts_with("tokens") && !name.ends_with("_min") {
+            if !v.contains(&name.as_str())
+                && !derived.contains(&name.as_str())
+                && !name.starts_with("loss")
+                && !name.starts_with("tokens")
+                && !name.ends_with("_min")
+            {
                 v.push(name);
             }
         }
@@ -158,7 +172,8 @@ impl RunOutcome {
         }
         for name in self.shown_columns() {
             let v = &self.columns[name];
-            let _ = writeln!(s, "  {name} (all)  {}", Distribution::of(v.iter().copied().filter(|x| !x.is_nan())).line());
+            let _ =
+                writeln!(s, "  {name} (all)  {}", Distribution::of(v.iter().copied().filter(|x| !x.is_nan())).line());
             let _ = writeln!(s, "  {name} (kept) {}", Distribution::of(self.picks.iter().map(|p| v[p.index])).line());
         }
         for m in &self.models {

@@ -46,7 +46,10 @@ pub(super) fn select(st: &mut State<'_>, s: &Select) -> Result<()> {
             let q = st.gather(&c.by)?;
             let labels: Vec<String> = st.gather("cluster")?.iter().map(|&l| format!("{}", l as i64)).collect();
             let n1 = c.ratio.map_or(c.n1, |r| Budget::Ratio(r).resolve(n_in));
-            (gleaner_select::car(&q, &labels, &CarOptions { n1, n2: c.n2 }), "not in the top n1 nor a cluster's best".into())
+            (
+                gleaner_select::car(&q, &labels, &CarOptions { n1, n2: c.n2 }),
+                "not in the top n1 nor a cluster's best".into(),
+            )
         }
         Select::FacilityLocation(f) => {
             let (emb, _) = st.active_embeddings()?;
@@ -57,7 +60,8 @@ pub(super) fn select(st: &mut State<'_>, s: &Select) -> Result<()> {
                 let params = gleaner_cluster::FacilityParams::new(n_fl);
                 gleaner_cluster::facility_location(&emb.data, active.len(), emb.dim, &params)?.picks
             };
-            let picks = picks.into_iter().map(|index| Pick { index, reason: gleaner_select::Reason::Diversity }).collect();
+            let picks =
+                picks.into_iter().map(|index| Pick { index, reason: gleaner_select::Reason::Diversity }).collect();
             (picks, "not picked by facility location".into())
         }
         Select::Lcg(l) => {
