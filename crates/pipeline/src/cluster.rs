@@ -43,22 +43,17 @@ fn pca_name(t: &Option<PcaTarget>) -> String {
     }
 }
 
-/// What clustering produced, beside the side table.
+/// What clustering produced.
 #[derive(Debug, Clone)]
 pub struct Clustering {
     /// `cluster` (i64) and `distance` (f64, to the own centroid) per row.
     pub table: SideTable,
     /// Number of clusters.
     pub k: usize,
-    /// Centroids in the clustered space (`k × dim`).
-    pub centroids: Vec<f32>,
-    /// The (PCA'd) data that was clustered (`rows × dim`), for distance queries.
-    pub data: Vec<f32>,
-    /// Width of the clustered space.
-    pub dim: usize,
 }
 
-/// Clusters the rows of `emb` (aligned to `ids`), writing `side`.
+/// Clusters the rows of `emb` (aligned to `ids`), writing `side`; a side file made from the
+/// same embeddings with the same settings is reused.
 pub fn cluster_stage(
     emb: &Matrix,
     ids: &[RowId],
@@ -67,6 +62,28 @@ pub fn cluster_stage(
     side: &Path,
     obs: &dyn Observer,
 ) -> Result<Clustering> {
+    let n = ids.len();
+    let k = opts.k.k(n);
+    let mut params = match opts.mini_batch {
+        Some(b) => KMeansParams::mini_batch(k, b),
+        None => KMeansParams::new(k),
+    };
+    params.n_init = opts.n_init;
+    params.seed = opts.seed;
+    let manifest = Manifest::new("cluster", Some(embed_identity.to_string()), ids)
+        .param("pca", pca_name(&opts.pca))
+        .param("k", k)
+        .param("n_init", opts.n_init)
+        .param("seed", opts.seed)
+        .param("mode", format!("{:?}", params.mode));
+    // the input digest names the rows clustered: k-means over other rows is another clustering
+    let same_rows = Manifest::read_for(side)?.is_some_and(|m| m.input == manifest.input);
+    if same_rows
+        && let Some(table) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(ids, p)))?
+    {
+        obs.info(&format!("reusing clusters from {}", side.display()));
+        return Ok(Clustering { table, k });
+    }
     let aligned;
     let emb = if emb.is_aligned(ids) {
         emb
@@ -74,7 +91,6 @@ pub fn cluster_stage(
         aligned = emb.align(ids, side)?;
         &aligned
     };
-    let n = emb.rows();
     let (data, dim) = match &opts.pca {
         Some(target) => {
             let p = Pca::fit(&emb.data, n, emb.dim, *target)?;
@@ -89,19 +105,6 @@ pub fn cluster_stage(
         }
         None => (emb.data.clone(), emb.dim),
     };
-    let k = opts.k.k(n);
-    let mut params = match opts.mini_batch {
-        Some(b) => KMeansParams::mini_batch(k, b),
-        None => KMeansParams::new(k),
-    };
-    params.n_init = opts.n_init;
-    params.seed = opts.seed;
-    let manifest = Manifest::new("cluster", Some(embed_identity.to_string()), ids)
-        .param("pca", pca_name(&opts.pca))
-        .param("k", k)
-        .param("n_init", opts.n_init)
-        .param("seed", opts.seed)
-        .param("mode", format!("{:?}", params.mode));
     obs.info(&format!(
         "k-means: k = {k} on {n} × {dim}{}",
         if matches!(params.mode, KMeansMode::MiniBatch { .. }) { " (mini-batch)" } else { "" }
@@ -116,5 +119,5 @@ pub fn cluster_stage(
     table.set("distance", Column::F64(res.distance.iter().map(|&d| f64::from(d)).collect()));
     table.write(side)?;
     manifest.write_for(side)?;
-    Ok(Clustering { table, k, centroids: res.centroids, data, dim })
+    Ok(Clustering { table, k })
 }

@@ -26,7 +26,10 @@ pub fn run(a: ClusterArgs) -> Result<()> {
     let emb = gleaner_cache::Matrix::read(&a.embeddings)?;
     let ids: Vec<RowId> = emb.row_id.iter().map(|&i| RowId(i)).collect();
     let identity = gleaner_cache::Manifest::read_for(&a.embeddings)?
-        .map(|m| format!("{}:{}", m.model.unwrap_or_default(), m.params.get("text").cloned().unwrap_or_default()))
+        .map(|m| {
+            let param = |k: &str| m.params.get(k).cloned().unwrap_or_default();
+            format!("{}:{}@{}", m.model.clone().unwrap_or_default(), param("text"), param("precision"))
+        })
         .unwrap_or_else(|| a.embeddings.display().to_string());
     let opts = ClusterOptions {
         pca: match pca_spec(&a.pca)? {

@@ -34,8 +34,10 @@ pub struct RunOptions {
 struct Embedded {
     rows: Vec<usize>,
     matrix: Matrix,
-    /// Identity of the model and text, for the clustering manifest.
+    /// Identity of the model, text and precision, for the clustering manifest.
     identity: String,
+    /// The text view embedded (names the clustering side file).
+    text: String,
 }
 
 /// The state of a run between stages.
@@ -101,10 +103,9 @@ impl<'a> State<'a> {
         Ok((Matrix::new(&ids, &pos, e.matrix.dim, data), e.identity.clone()))
     }
 
+    /// Records rows dropped by a rule (zero counts too: the report shows every rule that ran).
     fn drop_rows(&mut self, reason: String, n: usize) {
-        if n > 0 {
-            self.dropped.push((reason, n));
-        }
+        self.dropped.push((reason, n));
     }
 }
 

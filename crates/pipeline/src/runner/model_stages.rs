@@ -67,7 +67,7 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
         let (ppl, m) = crate::preexp::prompt_stage(&view, &lm, t, max_length, &prec, st.work, st.obs)?;
         drop(view);
         st.scatter("prompt_ppl", &ppl);
-        (m, format!("{}:prompt-states:{}", lm.model.identity(), t.name()))
+        (m, format!("{}:prompt-states:{}@{prec}", lm.model.identity(), t.name()))
     } else {
         let p = resolve_precision(e.precision, ModelFamily::SentenceEncoder);
         let enc = crate::models::load_embedder(&e.model, e.batch_tokens.unwrap_or(8192), p)?;
@@ -85,9 +85,9 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
             crate::embed::embed_stage(&view, &enc, &text, &prec, chunk, &side, st.obs)?
         };
         drop(view);
-        (m, format!("{}:{}", enc.identity(), e.text))
+        (m, format!("{}:{}@{prec}", enc.identity(), e.text))
     };
-    st.emb = Some(Embedded { rows: st.active.clone(), matrix, identity });
+    st.emb = Some(Embedded { rows: st.active.clone(), matrix, identity, text: e.text.clone() });
     Ok(())
 }
 
@@ -111,7 +111,8 @@ pub(super) fn cluster(st: &mut State<'_>, c: &Cluster) -> Result<()> {
         mini_batch: c.mini_batch,
     };
     let ids: Vec<_> = st.active.iter().map(|&r| st.ds.ids[r]).collect();
-    let side = st.work.side(&format!("clusters-{}.parquet", file_part(identity.rsplit(':').next().unwrap_or("x"))))?;
+    let text = st.emb.as_ref().map_or("x", |e| e.text.as_str());
+    let side = st.work.side(&format!("clusters-{}.parquet", file_part(text)))?;
     let res = cluster_stage(&matrix, &ids, &identity, &opts, &side, st.obs)?;
     let labels = res.table.f64_column("cluster", &side)?;
     let distance = res.table.f64_column("distance", &side)?;
