@@ -97,6 +97,25 @@ fn model_err(name: &Path, msg: impl Into<String>) -> Error {
 }
 
 impl Decoder {
+    /// A decoder from its loaded parts, in f32 until its precision is set.
+    fn assemble(
+        cfg: DecoderConfig,
+        embed: Vec<f32>,
+        head: Option<Vec<f32>>,
+        final_norm: Vec<f32>,
+        layers: Vec<Layer>,
+    ) -> Decoder {
+        Decoder {
+            head_packs: crate::score::HeadPacks::new(cfg.vocab),
+            cfg,
+            embed,
+            head,
+            final_norm,
+            layers,
+            precision: Precision::F32,
+        }
+    }
+
     /// Loads a GGUF `llama` (SmolLM2, Llama, Mistral GGUFs) or `gemma3` file, dequantising
     /// every tensor to f32.
     pub fn from_gguf(g: &GgufFile) -> Result<Decoder> {
@@ -226,15 +245,7 @@ impl Decoder {
         let final_norm = g.expect("output_norm.weight", &[hidden])?;
         let head =
             if g.has_tensor("output.weight") { Some(g.expect("output.weight", &[vocab, hidden])?) } else { None };
-        Ok(Decoder {
-            head_packs: crate::score::HeadPacks::new(cfg.vocab),
-            cfg,
-            embed,
-            head,
-            final_norm,
-            layers: ls,
-            precision: Precision::F32,
-        })
+        Ok(Decoder::assemble(cfg, embed, head, final_norm, ls))
     }
 
     /// Loads an HF safetensors directory of `model_type` llama, mistral, qwen2 or gemma3_text
@@ -414,15 +425,7 @@ impl Decoder {
             }
             None => None,
         };
-        Ok(Decoder {
-            head_packs: crate::score::HeadPacks::new(cfg.vocab),
-            cfg,
-            embed,
-            head,
-            final_norm,
-            layers: ls,
-            precision: Precision::F32,
-        })
+        Ok(Decoder::assemble(cfg, embed, head, final_norm, ls))
     }
 
     fn heads(&self, local: bool) -> Heads {

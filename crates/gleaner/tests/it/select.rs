@@ -45,7 +45,12 @@ fn car_selection_reproduces_the_released_1013_in_order() {
         assert_eq!(a.fields, b.fields, "record {i} differs");
     }
     let summary = String::from_utf8_lossy(&log.stderr);
-    assert!(summary.contains("top-n1 by score    1000") && summary.contains("cluster pick       13"), "{summary}");
+    let count = |label: &str| {
+        summary.lines().find(|l| l.contains(label)).and_then(|l| l.split_whitespace().last()).map(str::to_string)
+    };
+    assert_eq!(count("kept as top-n1 by score").as_deref(), Some("1000"), "{summary}");
+    assert_eq!(count("kept as cluster pick").as_deref(), Some("13"), "{summary}");
+    assert_eq!(count("dropped:").as_deref(), Some("500"), "the 500 decoys: {summary}");
 }
 
 #[test]
