@@ -29,9 +29,9 @@ Tools:
                       from its f32 logits in float64; all --n pairs unless --llama-limit.
   gleaner             `gleaner score ifd IN.json -o OUT.jsonl --template none --model GGUF
                       --precision P` as a subprocess (RAYON_NUM_THREADS=--threads), all --n pairs,
-                      once per P in --precisions (default f32,bf16x3,bf16: exact f32, which
-                      is also what `auto` means for LMs; bf16x3 = three-term bf16 AMX tiles
-                      where the CPU has them; bf16 = the fast mode).
+                      once per P in --precisions (default f32,bf16x3,bf16: exact f32;
+                      bf16x3 = three-term bf16 AMX tiles where the CPU has them, what `auto`
+                      means for IFD there; bf16 = the fast mode).
 Timing: seconds = model work only for the Python tools (tokenisation is done once up front and
 reported in tokenize_s, pro-rated to the tool's pairs); load_s = model load. For gleaner,
 total_s = process wall time, load_s = the "loaded ... in Xs" it logs, seconds = total - load
