@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The preset regression on the 5,795 real records (too slow for CI: about 15 minutes on the
+# The preset regression on the 5,795 real records (too slow for CI: about 30 minutes on the
 # 2-core machine): runs cases_real.txt with a gleaner binary and compares with real.sha256,
 # the digests the pre-recipe binary (commit fd2d90b) wrote. Prints the comparison; exits 1 on
 # a difference.
