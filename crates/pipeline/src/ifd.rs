@@ -209,7 +209,9 @@ fn score_chunk(
 /// row-chunk after an interruption).
 pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, obs: &dyn Observer) -> Result<SideTable> {
     let planner = Planner::new(&lm.tokenizer, opts.template, opts.max_length, opts.reverse);
-    let multi = ds.map_records(|r| r.model_turns() > 1)?.into_iter().any(|m| m);
+    // whether any record is multi-turn decides the columns; found on the first chunk computed,
+    // so a reused side file costs no pass over the records
+    let mut multi = None;
     let t0 = std::time::Instant::now();
     let (mut rows_run, mut tokens_run) = (0usize, 0usize);
     let stage = CachedStage {
@@ -221,6 +223,10 @@ pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, ob
         chunk_rows: opts.chunk_rows,
     };
     let t: SideTable = run_cached(ds, stage, obs, &mut |records| {
+        let multi = match multi {
+            Some(m) => m,
+            None => *multi.insert(ds.map_records(|r| r.model_turns() > 1)?.into_iter().any(|m| m)),
+        };
         let (chunk, tokens) = score_chunk(&planner, lm, records, opts, multi)?;
         rows_run += records.len();
         tokens_run += tokens;

@@ -164,21 +164,14 @@ fn preset(c: RunCommand, precision: Option<PrecisionChoice>) -> Result<()> {
     execute(recipe, "", &source, &common.input, &common.out, work, precision)
 }
 
-/// Applies the command line's overrides to a recipe (flags win over the recipe's values).
-fn override_recipe(r: &mut Recipe, a: &RecipeRunArgs, precision: Option<PrecisionChoice>) {
+/// Applies the command line's overrides to a recipe (flags win over the recipe's values);
+/// `--precision` is applied by [`execute`], for presets and recipes alike.
+fn override_recipe(r: &mut Recipe, a: &RecipeRunArgs) {
     for st in &mut r.stages {
         match st {
             Stage::Score(s) => {
-                if let Some(p) = precision {
-                    s.precision = p;
-                }
                 if let (Some(seed), gleaner_pipeline::recipe::Scorer::Random) = (a.seed, s.scorer) {
                     s.seed = Some(seed);
-                }
-            }
-            Stage::Embed(e) => {
-                if let Some(p) = precision {
-                    e.precision = p;
                 }
             }
             Stage::Cluster(c) => {
@@ -217,7 +210,7 @@ fn recipe_file(a: RecipeRunArgs, precision: Option<PrecisionChoice>) -> Result<(
     };
     // the file as written must be valid (line numbers refer to it), then with the overrides
     recipe::validate(&r, &text, &source)?;
-    override_recipe(&mut r, &a, precision);
+    override_recipe(&mut r, &a);
     let read = r.stages.iter().find_map(|s| if let Stage::Read(x) = s { Some(x.clone()) } else { None });
     let read = read.unwrap_or_default();
     let input = InputArgs {
@@ -230,7 +223,7 @@ fn recipe_file(a: RecipeRunArgs, precision: Option<PrecisionChoice>) -> Result<(
         limit: a.limit.or(read.limit),
     };
     let work = work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
-    execute(r, "", &source, &input, &a.out, work, None)
+    execute(r, "", &source, &input, &a.out, work, precision)
 }
 
 /// Validates, reads, runs, writes the output, the summary and `summary.json`.

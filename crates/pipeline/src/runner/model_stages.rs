@@ -3,7 +3,7 @@
 use super::{Embedded, StageRecord, State};
 use crate::cluster::{ClusterOptions, cluster_stage};
 use crate::models::{ModelFamily, precision_name, resolve_precision};
-use crate::recipe::{ClassifierKind, Classify, Cluster, Embed, KSpec, PcaSpec, PrecisionChoice, Score};
+use crate::recipe::{ClassifierKind, Classify, Cluster, Embed, KSpec, PcaSpec, Score};
 use gleaner_cache::{Column, SideTable};
 use gleaner_cluster::{KRule, PcaTarget};
 use gleaner_core::layout::{Template, TextKind};
@@ -26,15 +26,8 @@ fn template(name: Option<&str>, default: Template) -> Result<Template> {
     }
 }
 
-/// Resolves and applies a stage's precision; returns its name.
-fn set_precision(
-    st: &mut State<'_>,
-    stage: &str,
-    choice: PrecisionChoice,
-    family: ModelFamily,
-    identity: &str,
-) -> String {
-    let p = resolve_precision(choice, family);
+/// Records a model stage for the run report; returns the precision's name.
+fn record_model(st: &mut State<'_>, stage: &str, identity: &str, p: gleaner_nn::Precision) -> String {
     let name = precision_name(p).to_string();
     st.models.push(StageRecord { stage: stage.into(), identity: identity.into(), precision: name.clone() });
     name
@@ -62,7 +55,7 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
         let t = template(e.template.as_deref(), Template::Alpaca)?;
         let p = resolve_precision(e.precision, ModelFamily::Exact);
         let lm = crate::models::load_lm(&e.model, p)?;
-        let prec = set_precision(st, "embed prompt-states", e.precision, ModelFamily::Exact, &lm.model.identity());
+        let prec = record_model(st, "embed prompt-states", &lm.model.identity(), p);
         let max_length = e.max_length.unwrap_or_else(|| t.default_max_length());
         let (ppl, m) = crate::preexp::prompt_stage(&view, &lm, t, max_length, &prec, st.work, st.obs)?;
         drop(view);
@@ -71,7 +64,7 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
     } else {
         let p = resolve_precision(e.precision, ModelFamily::SentenceEncoder);
         let enc = crate::models::load_embedder(&e.model, e.batch_tokens.unwrap_or(8192), p)?;
-        let prec = set_precision(st, "embed", e.precision, ModelFamily::SentenceEncoder, &enc.identity());
+        let prec = record_model(st, "embed", &enc.identity(), p);
         let chunk = e.chunk_rows.unwrap_or(crate::embed::EMBED_CHUNK_ROWS).max(1);
         let m = if e.text == "prompt" {
             let t = template(e.template.as_deref(), Template::Alpaca)?;
