@@ -1,5 +1,7 @@
 //! Manifests: what produced a side file, so it can be reused or resumed safely.
 
+use gleaner_core::rowid::ids_digest;
+use gleaner_core::shard::ShardOf;
 use gleaner_core::{Error, Result, RowId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -21,6 +23,9 @@ pub struct Manifest {
     pub input: String,
     /// Number of input rows.
     pub rows: usize,
+    /// For a side file of one shard (`--shard I/N`): which, and what the whole input was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<ShardOf>,
 }
 
 impl Manifest {
@@ -33,6 +38,7 @@ impl Manifest {
             params: BTreeMap::new(),
             input: ids_digest(ids),
             rows: ids.len(),
+            shard: None,
         }
     }
 
@@ -79,6 +85,8 @@ impl Manifest {
         cmp("gleaner", &self.gleaner, &other.gleaner);
         cmp("model", self.model.as_deref().unwrap_or("-"), other.model.as_deref().unwrap_or("-"));
         cmp("input", &self.input, &other.input);
+        let shard = |m: &Manifest| m.shard.as_ref().map_or("-".to_string(), |s| format!("{}/{}", s.index, s.count));
+        cmp("shard", &shard(self), &shard(other));
         let keys: std::collections::BTreeSet<&String> = self.params.keys().chain(other.params.keys()).collect();
         for k in keys {
             cmp(k, self.params.get(k).map_or("-", String::as_str), other.params.get(k).map_or("-", String::as_str));
@@ -89,32 +97,5 @@ impl Manifest {
     /// True when an existing side file with manifest `existing` can be reused for `self`.
     pub fn matches(&self, existing: &Manifest) -> bool {
         self.differences(existing).is_empty()
-    }
-}
-
-/// FNV-1a 64 over row ids, hex.
-pub fn ids_digest(ids: &[RowId]) -> String {
-    let mut h = fnv();
-    for id in ids {
-        h.update(&id.0.to_le_bytes());
-    }
-    format!("{:016x}", h.digest())
-}
-
-fn fnv() -> Fnv1a {
-    Fnv1a(0xcbf2_9ce4_8422_2325)
-}
-
-/// FNV-1a 64: a tiny stable digest; the ids are already well mixed.
-struct Fnv1a(u64);
-impl Fnv1a {
-    fn update(&mut self, b: &[u8]) {
-        for &x in b {
-            self.0 ^= u64::from(x);
-            self.0 = self.0.wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    fn digest(&self) -> u64 {
-        self.0
     }
 }

@@ -91,6 +91,21 @@ impl Matrix {
         }
     }
 
+    /// Stacks matrices of the same width (merging shards), in the given order.
+    pub fn concat(parts: &[Matrix], path: &Path) -> Result<Matrix> {
+        let dim = parts.iter().find(|m| !m.row_id.is_empty()).map_or(0, |m| m.dim);
+        let mut out = Matrix { dim, ..Matrix::default() };
+        for m in parts {
+            if m.dim != out.dim && !m.row_id.is_empty() {
+                return Err(side(path, format!("shards differ in width ({} ≠ {})", m.dim, out.dim)));
+            }
+            out.row_id.extend_from_slice(&m.row_id);
+            out.row_index.extend_from_slice(&m.row_index);
+            out.data.extend_from_slice(&m.data);
+        }
+        Ok(out)
+    }
+
     /// Writes the matrix as Parquet ([`Matrix::check_path`] must accept `path`).
     pub fn write(&self, path: &Path) -> Result<()> {
         Matrix::check_path(path)?;

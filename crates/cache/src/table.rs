@@ -275,7 +275,7 @@ fn esc(s: &str) -> String {
 fn read_jsonl(path: &Path) -> Result<SideTable> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let mut t = SideTable::default();
-    let mut cols: Vec<(String, Vec<f64>)> = Vec::new();
+    let mut cols: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
     for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let fixed = gleaner_core::nonfinite::rewrite_literals(line.as_bytes());
         let v: serde_json::Value = serde_json::from_slice(&fixed)
@@ -293,12 +293,26 @@ fn read_jsonl(path: &Path) -> Result<SideTable> {
                     o.keys().filter(|k| *k != "row_id" && *k != "row_index").map(|k| (k.clone(), Vec::new())).collect();
             }
             for (name, vals) in &mut cols {
-                vals.push(o.get(name).and_then(gleaner_core::nonfinite::as_f64).unwrap_or(f64::NAN));
+                vals.push(o.get(name).cloned().unwrap_or(serde_json::Value::Null));
             }
         }
     }
-    t.columns = cols.into_iter().map(|(n, v)| (n, Column::F64(v))).collect();
+    t.columns = cols.into_iter().map(|(n, v)| (n, jsonl_column(v))).collect();
     Ok(t)
+}
+
+/// A JSONL column with the type it was written from: integers stay [`Column::I64`], text
+/// stays [`Column::Str`], anything else (numbers, `NaN`, missing) is [`Column::F64`]; so a
+/// table read back writes the same bytes.
+fn jsonl_column(vals: Vec<serde_json::Value>) -> Column {
+    let text = |v: &serde_json::Value| v.is_string() && gleaner_core::nonfinite::as_f64(v).is_none();
+    if !vals.is_empty() && vals.iter().all(|v| v.is_i64()) {
+        Column::I64(vals.iter().map(|v| v.as_i64().expect("checked")).collect())
+    } else if !vals.is_empty() && vals.iter().all(text) {
+        Column::Str(vals.into_iter().map(|v| v.as_str().map(str::to_string).expect("checked")).collect())
+    } else {
+        Column::F64(vals.iter().map(|v| gleaner_core::nonfinite::as_f64(v).unwrap_or(f64::NAN)).collect())
+    }
 }
 
 fn from_batch(batch: &RecordBatch, path: &Path) -> Result<SideTable> {
@@ -396,5 +410,24 @@ mod tests {
         let a = t.align(&[RowId(9), RowId(7)], Path::new("x")).unwrap();
         assert_eq!(a.row_index, vec![2, 0]);
         assert!(t.align(&[RowId(1)], Path::new("x")).is_err());
+    }
+
+    #[test]
+    fn jsonl_keeps_column_types_so_a_table_read_back_writes_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = SideTable::new(&[RowId(1), RowId(2)], &[0, 1]);
+        t.set("loss", Column::F64(vec![1.0, f64::NAN]))
+            .set("tokens", Column::I64(vec![393, 4]))
+            .set("label", Column::Str(vec!["a".into(), "b".into()]))
+            .set("all_nan", Column::F64(vec![f64::NAN, f64::NAN]));
+        let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+        t.write(&a).unwrap();
+        let back = SideTable::read(&a).unwrap();
+        assert!(matches!(back.get("tokens"), Some(Column::I64(v)) if v == &[393, 4]));
+        assert!(matches!(back.get("label"), Some(Column::Str(_))));
+        assert!(matches!(back.get("loss"), Some(Column::F64(_))));
+        assert!(matches!(back.get("all_nan"), Some(Column::F64(_))));
+        back.write(&b).unwrap();
+        assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     }
 }

@@ -10,6 +10,7 @@
 //! - [`nonfinite`]: Python's `NaN` / `Infinity` JSON literals, kept through a round trip.
 //! - [`Accounting`]: every input row is kept, dropped with a reason, or errored.
 //! - [`Error`]: the structured error type with an optional `hint:` line.
+//! - [`shard`]: `--shard I/N` row ranges and what a shard's side file records for a merge.
 
 pub mod account;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod nonfinite;
 pub mod record;
 pub mod rng;
 pub mod rowid;
+pub mod shard;
 
 pub use account::{Accounting, Skip};
 pub use error::{Error, Result};

@@ -90,6 +90,19 @@ impl RowIds {
     }
 }
 
+/// FNV-1a 64 over row ids in order, as 16 hex digits: a tiny stable digest of which rows a
+/// side file covers (the ids are already well mixed, so FNV is enough).
+pub fn ids_digest(ids: &[RowId]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for id in ids {
+        for &b in &id.0.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,6 +122,8 @@ pub enum Command {
     /// Select rows by a method's rule from scores, clusters or embeddings already computed.
     #[command(subcommand)]
     Select(SelectCommand),
+    /// Join the side files of `--shard 1/N … N/N` into the side file one run would have written.
+    Merge(MergeArgs),
     /// Run a method preset (`car`, `cherry`, `superfilter`, `superfilter-d`, `lcg`,
     /// `pre-experience`) or a recipe (`--recipe FILE.toml|NAME`) end to end.
     Run(RunArgs),
@@ -138,6 +140,27 @@ pub enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+}
+
+/// `--shard I/N` of the commands that write one model stage's side file.
+#[derive(Debug, Clone, Args)]
+pub struct ShardArgs {
+    /// Score only the I-th of N contiguous row ranges (1-based, like `split -n K/N`) into its
+    /// own side file, for Slurm arrays or plain loops; `gleaner merge` joins the N side files.
+    /// Ranges are taken after `--limit`.
+    #[arg(long, value_name = "I/N", value_parser = gleaner_core::shard::Shard::parse)]
+    pub shard: Option<gleaner_core::shard::Shard>,
+}
+
+/// `gleaner merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The side files of shards 1..N (any order), each with its manifest beside it.
+    #[arg(required = true)]
+    pub shards: Vec<PathBuf>,
+    /// The merged side file (a manifest is written beside it).
+    #[arg(short, long)]
+    pub output: PathBuf,
 }
 
 /// `gleaner convert`.
@@ -215,6 +238,9 @@ pub struct EmbedArgs {
     /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
     #[arg(long, default_value_t = gleaner_pipeline::embed::EMBED_CHUNK_ROWS)]
     pub chunk_rows: usize,
+    /// Sharding.
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// Output options shared by commands that write records.
@@ -305,6 +331,9 @@ pub struct ScoreIfdArgs {
     /// Model and template.
     #[command(flatten)]
     pub lm: LmArgs,
+    /// Sharding.
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// `gleaner score quality`.
@@ -327,6 +356,9 @@ pub struct ScoreQualityArgs {
     /// Rows per resume chunk (a rerun after an interruption skips finished chunks).
     #[arg(long, default_value_t = gleaner_pipeline::score::QUALITY_CHUNK_ROWS)]
     pub chunk_rows: usize,
+    /// Sharding.
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// `--k-rule` of `gleaner cluster`.

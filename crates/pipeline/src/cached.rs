@@ -81,6 +81,8 @@ pub fn run_cached<T: SideFile>(
     compute: &mut dyn FnMut(&[Record]) -> Result<Chunk>,
 ) -> Result<T> {
     let side = stage.side;
+    // a shard's side file says which shard of which input it holds, for `gleaner merge`
+    let stage = CachedStage { manifest: Manifest { shard: ds.shard.clone(), ..stage.manifest }, ..stage };
     if let Some(t) = crate::reuse(side, &stage.manifest, obs, |p| T::read_aligned(p, ds))? {
         obs.info(&format!("reusing {} from {}", stage.what, side.display()));
         return Ok(t);

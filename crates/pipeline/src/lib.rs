@@ -28,6 +28,7 @@ pub mod ifd;
 pub mod ifd_plan;
 pub mod journal;
 pub mod lcg;
+pub mod merge;
 pub mod models;
 pub mod preexp;
 pub mod recipe;

@@ -22,6 +22,7 @@ mod shape;
 pub use detect::{Container, Format, JsonStyle};
 pub use shape::record_from_value;
 
+use gleaner_core::shard::{Shard, ShardOf};
 use gleaner_core::{Accounting, Error, Record, Result, RowId, RowIds};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -75,6 +76,8 @@ pub struct Dataset {
     pub ids: Vec<RowId>,
     /// read = ok + skipped.
     pub accounting: Accounting,
+    /// Set by [`Dataset::keep_shard`]: the rows are one shard of the input.
+    pub shard: Option<ShardOf>,
 }
 
 /// What a re-read of the source needs to yield exactly the records of the first read.
@@ -220,6 +223,7 @@ impl Dataset {
             positions: picks.iter().map(|&i| self.positions[i]).collect(),
             ids: picks.iter().map(|&i| self.ids[i]).collect(),
             accounting: self.accounting.clone(),
+            shard: None,
         })
     }
 
@@ -231,6 +235,27 @@ impl Dataset {
         self.records.truncate(n);
         self.positions.truncate(n);
         self.ids.truncate(n);
+    }
+
+    /// Keeps only the rows of `shard` (a contiguous range; stays re-readable) and records which
+    /// shard of the whole input they are, for the side files' manifests.
+    pub fn keep_shard(&mut self, shard: Shard) -> &ShardOf {
+        let of = ShardOf {
+            index: shard.index,
+            count: shard.count,
+            rows: self.len(),
+            input: gleaner_core::rowid::ids_digest(&self.ids),
+        };
+        let r = shard.range(self.len());
+        if !self.released {
+            self.records.truncate(r.end);
+            self.records.drain(..r.start);
+        }
+        self.positions.truncate(r.end);
+        self.positions.drain(..r.start);
+        self.ids.truncate(r.end);
+        self.ids.drain(..r.start);
+        self.shard.insert(of)
     }
 
     /// Parses the source again and calls `f(index, record)` for every accepted record, in
@@ -382,5 +407,6 @@ fn read_with(path: &Path, opts: &ReadOptions, keep: bool) -> Result<Dataset> {
         positions,
         ids,
         accounting,
+        shard: None,
     })
 }

@@ -10,7 +10,7 @@ use gleaner_pipeline::recipe::PrecisionChoice;
 pub fn run(a: EmbedArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let text = a.text.clone();
     gleaner_cache::Matrix::check_path(&a.output)?;
-    let ds = super::read_input(&a.input)?;
+    let ds = super::read_input_shard(&a.input, &a.shard)?;
     let p = super::score::precision_for(precision, ModelFamily::SentenceEncoder);
     let prec = gleaner_pipeline::models::precision_name(p);
     let enc = gleaner_pipeline::models::load_embedder(&a.model, a.batch_tokens, p)

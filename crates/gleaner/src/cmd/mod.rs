@@ -4,6 +4,7 @@ mod cluster;
 mod convert;
 mod embed;
 mod lcg_labelled;
+mod merge;
 mod models;
 mod recipes;
 mod run;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Cluster(a) => cluster::run(a),
         Command::Score(s) => score::run(s, precision),
         Command::Select(s) => select::run(s),
+        Command::Merge(a) => merge::run(a),
         Command::Run(r) => run::run(r, precision),
         Command::Recipes(r) => recipes::run(r),
         Command::Models(m) => models::run(m),
@@ -50,6 +52,22 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Reads the input named by `args`, logging skipped rows.
 pub fn read_input(args: &InputArgs) -> Result<Dataset> {
     read_input_with(args, false)
+}
+
+/// Reads the input of a command that writes one stage's side file, keeping only the rows of
+/// `--shard I/N` when given.
+pub fn read_input_shard(args: &InputArgs, shard: &crate::cli::ShardArgs) -> Result<Dataset> {
+    let mut ds = read_input(args)?;
+    if let Some(s) = shard.shard {
+        let all = ds.len();
+        ds.keep_shard(s);
+        let (first, n) = (ds.positions.first().copied(), ds.len());
+        crate::log::info(match first {
+            Some(p) => format!("shard {s}: {n} of {all} rows, from input row {p}"),
+            None => format!("shard {s}: no rows (the input has {all})"),
+        });
+    }
+    Ok(ds)
 }
 
 /// Reads the input with its records in memory (for commands that write every record).

@@ -22,7 +22,7 @@ pub fn precision_for(choice: Option<PrecisionChoice>, family: ModelFamily) -> gl
 }
 
 fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()> {
-    let ds = super::read_input(&a.input)?;
+    let ds = super::read_input_shard(&a.input, &a.shard)?;
     let p = precision_for(precision, ModelFamily::Exact);
     let prec = precision_name(p);
     let model = gleaner_pipeline::models::load_quality(&a.model, a.encoder.as_deref(), p)
@@ -41,7 +41,7 @@ fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()
 }
 
 fn ifd(a: ScoreIfdArgs, precision: Option<PrecisionChoice>) -> Result<()> {
-    let ds = super::read_input(&a.input)?;
+    let ds = super::read_input_shard(&a.input, &a.shard)?;
     let template =
         a.lm.template.map_or(Template::None, |t| Template::parse(t.name()).expect("the CLI's templates parse"));
     let mut opts = IfdOptions::new(template);

@@ -16,3 +16,4 @@ mod recipes;
 mod resume;
 mod roundtrip;
 mod select;
+mod shard;
