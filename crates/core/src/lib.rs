@@ -10,8 +10,11 @@
 //! - [`nonfinite`]: Python's `NaN` / `Infinity` JSON literals, kept through a round trip.
 //! - [`Accounting`]: every input row is kept, dropped with a reason, or errored.
 //! - [`Error`]: the structured error type with an optional `hint:` line.
+//! - [`atomic`]: files written complete or not at all (temporary name, sync, rename), and the
+//!   checksum side files and journals are verified with.
 
 pub mod account;
+pub mod atomic;
 pub mod error;
 pub mod layout;
 pub mod nonfinite;

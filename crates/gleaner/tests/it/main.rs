@@ -6,6 +6,10 @@
 mod util;
 
 mod badinput;
+mod changed;
+mod corrupt;
+mod disk;
+mod lock;
 mod csv;
 mod embed;
 mod ifd;

@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Crash-and-resume campaign: every model stage and every preset, killed with SIGKILL at
+random moments (and right when the final output's temporary file appears), resumed each time,
+must end with the same bytes as a run that was never interrupted.
+
+For each case:
+  1. a clean run gives the reference output (and side files) and its wall time T;
+  2. chains of runs in a fresh directory: each run is SIGKILLed at a moment drawn uniformly
+     from [0, T] (or, in "final write" mode, as soon as a `*.tmp` file appears in the output
+     directory: the atomic write of a side file or of the output is under way); then the same
+     command is started again (it resumes from the journals and side files) until one run
+     completes; the chain's output, side files and manifests are compared byte for byte with
+     the reference, and no journal or temporary file may be left behind;
+  3. chains repeat until the case has at least --kills kills.
+
+Input: the first rows of data/sample/alpaca_en_demo.json (real Alpaca records, bundled).
+Prints a table and writes it to tests/campaign/result.txt (--out). Exit status 1 on any
+mismatch.
+
+    nice -n 19 python3 tests/campaign/crash_resume.py            # the full campaign
+    python3 tests/campaign/crash_resume.py --kills 3 --only embed  # a quick look
+"""
+
+import argparse
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+INPUT = os.path.join(ROOT, "data", "sample", "alpaca_en_demo.json")
+
+# NAME, ARGS (IN and OUT are replaced), output extension. Small --chunk-rows so that a stage
+# journals many chunks; the LM stages run at f32 (the same arithmetic on every machine).
+CASES = [
+    ("score quality", "score quality IN --limit 200 --chunk-rows 10 -o OUT", "parquet"),
+    ("embed", "embed IN --limit 300 --chunk-rows 15 -o OUT", "parquet"),
+    ("score ifd", "--precision f32 score ifd IN --limit 40 --chunk-rows 2 -o OUT", "parquet"),
+    ("score ifd --reverse", "--precision f32 score ifd IN --limit 30 --chunk-rows 2 --reverse -o OUT", "parquet"),
+    ("car", "run car IN -o OUT --quality-model default --limit 200", "json"),
+    ("cherry", "--precision f32 run cherry IN -o OUT --limit 48 --chunk-rows 3", "json"),
+    ("superfilter", "--precision f32 run superfilter IN -o OUT --limit 48 --chunk-rows 3", "json"),
+    (
+        "superfilter-d",
+        "--precision f32 run superfilter-d IN -o OUT --limit 48 --chunk-rows 3 --budget 3 --candidates 12",
+        "json",
+    ),
+    ("lcg", "run lcg IN -o OUT --limit 300 --budget 30", "json"),
+    ("pre-experience", "--precision f32 run pre-experience IN -o OUT --limit 48 --clusters 4 --per-cluster 3", "json"),
+]
+
+
+def argv(binary, args, out):
+    return [binary] + [INPUT if a == "IN" else out if a == "OUT" else a for a in args.split()]
+
+
+def digests(d):
+    """sha256 of every file under d except summary.json (it holds wall times)."""
+    out = {}
+    for root, _, files in os.walk(d):
+        for f in files:
+            if f == "summary.json":
+                continue
+            p = os.path.join(root, f)
+            with open(p, "rb") as fh:
+                out[os.path.relpath(p, d)] = hashlib.sha256(fh.read()).hexdigest()
+    return out
+
+
+def leftovers(d):
+    return sorted(
+        os.path.relpath(os.path.join(r, f), d)
+        for r, _, fs in os.walk(d)
+        for f in fs
+        if f.endswith(".tmp") or f.endswith(".partial") or f.endswith(".lock")
+    )
+
+
+def tmp_files(d):
+    """(path, inode, mtime) of every *.tmp file under d."""
+    out = set()
+    for r, _, fs in os.walk(d):
+        for f in fs:
+            if f.endswith(".tmp"):
+                p = os.path.join(r, f)
+                try:
+                    st = os.stat(p)
+                except FileNotFoundError:
+                    continue
+                out.add((p, st.st_ino, st.st_mtime_ns))
+    return out
+
+
+def run_clean(binary, args, d, ext):
+    out = os.path.join(d, "out." + ext)
+    t0 = time.monotonic()
+    r = subprocess.run(argv(binary, args, out), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if r.returncode != 0:
+        sys.exit(f"clean run failed: {args}\n{r.stderr.decode(errors='replace')}")
+    return time.monotonic() - t0
+
+
+def attempt(binary, args, d, ext, mode, at):
+    """One run; returns 'killed', 'killed-in-write', 'done' or 'failed:<stderr>'."""
+    out = os.path.join(d, "out." + ext)
+    stale = tmp_files(d)  # left by an earlier kill: only a write of this run counts
+    p = subprocess.Popen(argv(binary, args, out), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    t0 = time.monotonic()
+    while True:
+        if p.poll() is not None:
+            err = p.stderr.read().decode(errors="replace")
+            return "done" if p.returncode == 0 else "failed:" + err
+        if mode == "write" and tmp_files(d) - stale:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+            return "killed-in-write"
+        if mode == "time" and time.monotonic() - t0 >= at:
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+            return "killed"
+        # busy-poll in write mode: the temporary file lives for milliseconds
+        if mode == "time":
+            time.sleep(0.005)
+
+
+ENV = dict(os.environ, NO_COLOR="1")
+
+
+def campaign(binary, name, args, ext, kills_wanted, rng, work):
+    ref = os.path.join(work, "ref")
+    os.makedirs(ref)
+    t_full = run_clean(binary, args, ref, ext)
+    want = digests(ref)
+    kills = in_write = chains = runs = 0
+    mismatches = []
+    while kills < kills_wanted:
+        chains += 1
+        d = os.path.join(work, f"chain{chains}")
+        os.makedirs(d)
+        for step in range(200):
+            # every fourth run of a chain waits for a temporary file (a write under way)
+            mode = "write" if (runs % 4 == 3) else "time"
+            res = attempt(binary, args, d, ext, mode, rng.uniform(0.0, t_full))
+            runs += 1
+            if res == "done":
+                break
+            if res.startswith("failed:"):
+                mismatches.append(f"chain {chains}: a resumed run failed: {res[7:].strip()[-400:]}")
+                break
+            kills += 1
+            in_write += res == "killed-in-write"
+        else:
+            mismatches.append(f"chain {chains}: no run completed in 200 attempts")
+        got = digests(d)
+        left = leftovers(d)
+        if left:
+            mismatches.append(f"chain {chains}: left behind {left}")
+        if got != want:
+            diff = sorted(k for k in set(got) | set(want) if got.get(k) != want.get(k))
+            mismatches.append(f"chain {chains}: differs from the clean run in {diff}")
+        shutil.rmtree(d)
+    return dict(
+        name=name,
+        t_full=t_full,
+        kills=kills,
+        in_write=in_write,
+        chains=chains,
+        runs=runs,
+        files=len(want),
+        mismatches=mismatches,
+    )
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "gleaner"))
+    ap.add_argument("--kills", type=int, default=20, help="kills per case (at least)")
+    ap.add_argument("--seed", type=int, default=17)
+    ap.add_argument("--only", action="append", help="run only these case names")
+    ap.add_argument("--out", default=os.path.join(ROOT, "tests", "campaign", "result.txt"))
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    rows = []
+    t0 = time.monotonic()
+    cpu0 = os.times()
+    for name, args, ext in CASES:
+        if a.only and name not in a.only:
+            continue
+        with tempfile.TemporaryDirectory(prefix="gleaner-campaign-") as work:
+            r = campaign(a.bin, name, args, ext, a.kills, rng, work)
+        rows.append((args, r))
+        status = "ok" if not r["mismatches"] else "MISMATCH"
+        print(
+            f"{name:22} {r['kills']:3} kills ({r['in_write']} in a write), {r['chains']} chains, {status}",
+            flush=True,
+        )
+        for m in r["mismatches"]:
+            print("    " + m, flush=True)
+    cpu = os.times()
+    child_cpu = (cpu.children_user - cpu0.children_user) + (cpu.children_system - cpu0.children_system)
+    lines = [
+        "# Crash-and-resume campaign (tests/campaign/crash_resume.py)",
+        f"# command: python3 tests/campaign/crash_resume.py --kills {a.kills} --seed {a.seed}",
+        f"# input: first rows of data/sample/alpaca_en_demo.json; binary: {os.path.relpath(a.bin, ROOT)}",
+        f"# wall {time.monotonic() - t0:.0f} s, gleaner CPU {child_cpu:.0f} s",
+        "# kills: SIGKILLs at uniform random moments in [0, clean-run time], plus 'in write': as soon as a",
+        "#   *.tmp file appeared (an atomic write of a side file or the output under way)",
+        "# chains: kill → resume → … → a completed run, compared byte for byte (output, side files,",
+        "#   manifests) with a clean run; files = files compared per chain (summary.json excluded:",
+        "#   it holds wall times); leftovers = journals, temporary or lock files after completion",
+        "",
+        f"| {'case':22} | clean s | kills | in write | chains | runs | files | mismatches |",
+        f"|{'-' * 24}|--------:|------:|---------:|-------:|-----:|------:|-----------:|",
+    ]
+    bad = 0
+    for args, r in rows:
+        bad += len(r["mismatches"])
+        lines.append(
+            f"| {r['name']:22} | {r['t_full']:7.1f} | {r['kills']:5} | {r['in_write']:8} | {r['chains']:6} "
+            f"| {r['runs']:4} | {r['files']:5} | {len(r['mismatches']):10} |"
+        )
+    lines.append("")
+    lines.append("cases (IN = the input, OUT = out.EXT in the case's directory):")
+    for args, r in rows:
+        lines.append(f"  {r['name']}: gleaner {args}")
+    for args, r in rows:
+        for m in r["mismatches"]:
+            lines.append(f"MISMATCH {r['name']}: {m}")
+    lines.append(f"total: {sum(r['kills'] for _, r in rows)} kills, {bad} mismatches")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    with open(a.out, "w") as f:
+        f.write(text)
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()
