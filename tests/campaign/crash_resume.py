@@ -31,6 +31,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -42,14 +43,14 @@ INPUT = os.path.join(ROOT, "data", "sample", "alpaca_en_demo.json")
 CASES = [
     ("score quality", "score quality IN --limit 64 --chunk-rows 4 -o OUT", "parquet"),
     ("embed", "embed IN --limit 96 --chunk-rows 6 -o OUT", "parquet"),
-    ("score ifd", "score ifd IN --limit 8 --chunk-rows 1 -o OUT", "parquet"),
-    ("score ifd --reverse", "score ifd IN --limit 8 --chunk-rows 1 --reverse -o OUT", "parquet"),
+    ("score ifd", "score ifd IN --limit 6 --chunk-rows 1 -o OUT", "parquet"),
+    ("score ifd --reverse", "score ifd IN --limit 6 --chunk-rows 1 --reverse -o OUT", "parquet"),
     ("car", "run car IN -o OUT --quality-model default --limit 60", "json"),
-    ("cherry", "run cherry IN -o OUT --limit 8 --chunk-rows 1", "json"),
-    ("superfilter", "run superfilter IN -o OUT --limit 8 --chunk-rows 1", "json"),
-    ("superfilter-d", "run superfilter-d IN -o OUT --limit 8 --chunk-rows 1 --budget 2 --candidates 4", "json"),
+    ("cherry", "run cherry IN -o OUT --limit 6 --chunk-rows 1", "json"),
+    ("superfilter", "run superfilter IN -o OUT --limit 6 --chunk-rows 1", "json"),
+    ("superfilter-d", "run superfilter-d IN -o OUT --limit 6 --chunk-rows 1 --budget 2 --candidates 4", "json"),
     ("lcg", "run lcg IN -o OUT --limit 120 --budget 12", "json"),
-    ("pre-experience", "run pre-experience IN -o OUT --limit 8 --clusters 2 --per-cluster 2", "json"),
+    ("pre-experience", "run pre-experience IN -o OUT --limit 6 --clusters 2 --per-cluster 2", "json"),
 ]
 
 
@@ -201,21 +202,40 @@ def main():
             print("    " + m, flush=True)
         return (args, r)
 
+    done = []
+    lock = threading.Lock()
+
+    def record(item):
+        res = one(item)
+        with lock:
+            done.append(res)
+            write_result(a, done, len(todo), t0, cpu0)
+        return res
+
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
-        rows = list(pool.map(one, todo))
+        list(pool.map(record, todo))
+    bad = sum(len(r["mismatches"]) for _, r in done)
+    print(open(a.out).read())
+    sys.exit(1 if bad else 0)
+
+
+def write_result(a, rows, total_cases, t0, cpu0):
+    """Writes the table of the cases finished so far (the file says when some are missing)."""
+    order = {c[0]: k for k, c in enumerate(CASES)}
+    rows = sorted(rows, key=lambda x: order[x[1]["name"]])
     cpu = os.times()
     child_cpu = (cpu.children_user - cpu0.children_user) + (cpu.children_system - cpu0.children_system)
     lines = [
         "# Crash-and-resume campaign (tests/campaign/crash_resume.py)",
         f"# command: nice -n 19 python3 tests/campaign/crash_resume.py --kills {a.kills} --seed {a.seed} --jobs {a.jobs}",
         f"# commit: {COMMIT}",
-        f"# input: first rows of data/sample/alpaca_en_demo.json; binary: {os.path.relpath(a.bin, ROOT)}",
-        f"# wall {time.monotonic() - t0:.0f} s, gleaner CPU {child_cpu:.0f} s",
-        "# kills: SIGKILLs at uniform random moments in [0, clean-run time], plus 'in write': as soon as a",
-        "#   *.tmp file appeared (an atomic write of a side file or the output under way)",
+        f"# input: first rows of data/sample/alpaca_en_demo.json",
+        f"# wall {time.monotonic() - t0:.0f} s, gleaner CPU {child_cpu:.0f} s; cases finished: {len(rows)} of {total_cases}",
+        "# kills: SIGKILLs at uniform random moments in [0, clean-run wall time], plus 'in write': as soon as",
+        "#   a new *.tmp file appeared (an atomic write of a side file or the output under way)",
         "# chains: kill → resume → … → a completed run, compared byte for byte (output, side files,",
         "#   manifests) with a clean run; files = files compared per chain (summary.json excluded:",
-        "#   it holds wall times); leftovers = journals, temporary or lock files after completion",
+        "#   it holds wall times); a mismatch is also any journal, temporary or lock file left behind",
         "",
         f"| {'case':22} | clean s | kills | in write | chains | runs | files | mismatches |",
         f"|{'-' * 24}|--------:|------:|---------:|-------:|-----:|------:|-----------:|",
@@ -235,11 +255,8 @@ def main():
         for m in r["mismatches"]:
             lines.append(f"MISMATCH {r['name']}: {m}")
     lines.append(f"total: {sum(r['kills'] for _, r in rows)} kills, {bad} mismatches")
-    text = "\n".join(lines) + "\n"
-    print(text)
     with open(a.out, "w") as f:
-        f.write(text)
-    sys.exit(1 if bad else 0)
+        f.write("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":
