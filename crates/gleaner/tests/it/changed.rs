@@ -1,69 +1,80 @@
-//! An input file that changes while a run is under way is refused, whichever stage just
-//! finished: the next stage that reads the records again (or the final write) fails naming the
-//! file, and no output is written. The run is paused (SIGSTOP) as soon as the stage's side file
-//! is in place, the input is edited, and the run continued.
+//! An input file that changes while a run is under way is refused, whichever stage comes
+//! next: the stage that reads the records again (or the final write) fails naming the file,
+//! and nothing is written. The run goes through the library's stage runner with an observer
+//! that edits the input at an exact point (a stage starting, the clustering finished), so the
+//! test has no timing in it.
 
 use crate::util::{data, tmp};
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use gleaner_pipeline::recipe::presets::{Car, Cherry, Lcg, Preset};
+use gleaner_pipeline::runner::{RunOptions, run};
+use gleaner_pipeline::{Observer, WorkDir};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Runs `gleaner args`; when `side` (a manifest in the work directory) appears, pauses the
-/// process, rewrites `input` with one response edited, and lets it go on. Returns the stderr
-/// and whether the run succeeded.
-fn change_input_after(args: &[String], side: &Path, input: &Path) -> (String, bool) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let t0 = Instant::now();
-    while !side.exists() {
-        assert!(child.try_wait().unwrap().is_none(), "the run ended before {} appeared", side.display());
-        assert!(t0.elapsed() < Duration::from_secs(600), "{} did not appear", side.display());
-        std::thread::sleep(Duration::from_micros(500));
+/// Edits the input (one response changed) the first time a stage starts or a log line comes
+/// that `at` matches.
+struct ChangeAt {
+    at: &'static str,
+    input: PathBuf,
+    done: AtomicBool,
+}
+
+impl ChangeAt {
+    fn check(&self, what: &str) {
+        if what.contains(self.at) && !self.done.swap(true, Ordering::SeqCst) {
+            let text = std::fs::read_to_string(&self.input).unwrap();
+            let edited = text.replacen("\"output\": \"", "\"output\": \"(edited) ", 1);
+            assert_ne!(text, edited);
+            std::fs::write(&self.input, edited).unwrap();
+        }
     }
-    let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-STOP", &pid]).status().unwrap().success());
-    let text = std::fs::read_to_string(input).unwrap();
-    let edited = text.replacen("\"output\": \"", "\"output\": \"(edited) ", 1);
-    assert_ne!(text, edited);
-    std::fs::write(input, edited).unwrap();
-    assert!(Command::new("kill").args(["-CONT", &pid]).status().unwrap().success());
-    let out = child.wait_with_output().unwrap();
-    (String::from_utf8_lossy(&out.stderr).to_string(), out.status.success())
+}
+
+impl Observer for ChangeAt {
+    fn start(&self, stage: &str, _: u64, _: &str) {
+        self.check(&format!("start {stage}"));
+    }
+    fn progress(&self, _: u64) {}
+    fn finish(&self) {}
+    fn info(&self, msg: &str) {
+        self.check(msg);
+    }
+}
+
+/// Runs `recipe` on the first `limit` rows of a copy of the sample, editing it at `at`, and
+/// returns the error the run (or its final read of the kept records) ended with.
+fn run_changing(recipe: gleaner_pipeline::recipe::Recipe, limit: usize, at: &'static str, dir: &Path) -> String {
+    let input = dir.join("in.json");
+    std::fs::copy(data("sample/alpaca_en_demo.json"), &input).unwrap();
+    let mut ds = gleaner_read::read_released(&input, &Default::default()).unwrap();
+    ds.truncate(limit);
+    let obs = ChangeAt { at, input: input.clone(), done: AtomicBool::new(false) };
+    let opts = RunOptions { work: WorkDir { dir: dir.join("work") } };
+    let res = run(&recipe, &ds, &opts, &obs).and_then(|o| o.kept_records(&ds).map(|_| ()));
+    assert!(obs.done.load(Ordering::SeqCst), "{at}: the run never reached the point of the edit");
+    let err = res.err().unwrap_or_else(|| panic!("{at}: a run whose input changed succeeded")).to_string();
+    assert!(err.contains(&format!("{} changed since it was read", input.display())), "{at}: {err}");
+    err
 }
 
 #[test]
-fn an_input_changed_after_each_stage_is_refused() {
-    // (the stage that just finished, the work-directory file that marks its end, arguments)
-    let car: &[&str] = &["run", "car", "--quality-model", "default", "--limit", "60"];
-    let cases: [(&str, &str, &[&str]); 5] = [
-        ("quality", "quality.manifest.json", car),
-        ("embed", "embeddings-car.manifest.json", car),
-        ("ifd", "ifd-alpaca.manifest.json", &["--precision", "f32", "run", "cherry", "--limit", "24"]),
-        ("cluster", "clusters-car.manifest.json", car),
-        ("lcg", "classify.parquet", &["run", "lcg", "--limit", "200", "--budget", "20"]),
+fn an_input_changed_before_each_stage_is_refused() {
+    let f32 = gleaner_pipeline::recipe::PrecisionChoice::F32;
+    let mut cherry = Cherry::default();
+    cherry.lm.precision = f32;
+    // (stage, recipe, rows, where the edit happens): the stage named is the next reader
+    let cases: Vec<(&str, gleaner_pipeline::recipe::Recipe, usize, &'static str)> = vec![
+        ("quality", Car::default().recipe(), 40, "start quality"),
+        ("embed", Car::default().recipe(), 40, "start embed"),
+        ("ifd", cherry.recipe(), 12, "start ifd"),
+        // the clustering reads embeddings, not records: the final write is the next reader
+        ("cluster", Car::default().recipe(), 40, "k-means: inertia"),
+        // LCG's classifier reads the records' text after the clustering
+        ("lcg", Lcg::default().recipe(), 160, "k-means: inertia"),
     ];
-    for (stage, marker, args) in cases {
+    for (stage, recipe, rows, at) in cases {
         let dir = tmp();
-        let input = dir.path().join("in.json");
-        std::fs::copy(data("sample/alpaca_en_demo.json"), &input).unwrap();
-        let out = dir.path().join("out.json");
-        let work = dir.path().join("work");
-        let mut a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-        let at = a.iter().position(|s| s == "run").unwrap() + 2;
-        a.insert(at, input.display().to_string());
-        a.extend(["-o".into(), out.display().to_string(), "--work-dir".into(), work.display().to_string()]);
-        let (err, ok) = change_input_after(&a, &work.join(marker), &input);
-        assert!(!ok, "{stage}: a run whose input changed after this stage succeeded:\n{err}");
-        assert!(
-            err.contains(&format!("{} changed since it was read", input.display())),
-            "{stage}: not refused for the changed input:\n{err}"
-        );
-        assert!(!err.contains("panicked"), "{err}");
-        assert!(!out.exists(), "{stage}: an output was written from a changed input");
+        let err = run_changing(recipe, rows, at, dir.path());
+        assert!(!err.contains("panicked"), "{stage}: {err}");
     }
 }
