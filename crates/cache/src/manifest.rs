@@ -115,9 +115,7 @@ impl Manifest {
         match Manifest::load_for(side)? {
             Loaded::Missing => Ok(None),
             Loaded::Found(m) => Ok(Some(m)),
-            Loaded::Corrupt(why) => {
-                Err(Error::SideFile { path: Manifest::path_for(side), message: why })
-            }
+            Loaded::Corrupt(why) => Err(Error::SideFile { path: Manifest::path_for(side), message: why }),
         }
     }
 

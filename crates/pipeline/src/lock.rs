@@ -114,10 +114,7 @@ mod tests {
         let p = dir.path().join("w").join(LOCK_FILE);
         let a = WorkLock::acquire(&p, &|_| {}).unwrap();
         let err = WorkLock::acquire(&p, &|_| {}).unwrap_err();
-        assert!(
-            matches!(&err, Error::Busy { holder, .. } if *holder == std::process::id().to_string()),
-            "{err}"
-        );
+        assert!(matches!(&err, Error::Busy { holder, .. } if *holder == std::process::id().to_string()), "{err}");
         drop(a);
         assert!(!p.exists(), "the holder removes its lock file");
         // a lock file whose holder died (no flock held): taken over, and said so

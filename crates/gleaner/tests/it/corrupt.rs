@@ -121,7 +121,8 @@ fn a_damaged_journal_is_reported_and_its_chunks_recomputed() {
         let log = run_ok(&args);
         if let Damage::BitFlip = how {
             assert!(
-                log.lines().any(|l| l.contains(journal.file_name().unwrap().to_str().unwrap()) && l.contains("damaged")),
+                log.lines()
+                    .any(|l| l.contains(journal.file_name().unwrap().to_str().unwrap()) && l.contains("damaged")),
                 "{how:?}: the damaged line was not reported:\n{log}"
             );
         }

@@ -124,11 +124,31 @@ fn a_read_only_output_fails_before_any_model_loads() {
     let o = |n: &str| fs.path().join(n).display().to_string();
     let missing = "/nonexistent/no-such-model";
     let cases: Vec<(&str, Vec<String>)> = vec![
-        ("score ifd", vec!["score".into(), "ifd".into(), i.into(), "--model".into(), missing.into(), "-o".into(), o("s.parquet")]),
-        ("score quality", vec!["score".into(), "quality".into(), i.into(), "--model".into(), missing.into(), "-o".into(), o("q.parquet")]),
+        (
+            "score ifd",
+            vec!["score".into(), "ifd".into(), i.into(), "--model".into(), missing.into(), "-o".into(), o("s.parquet")],
+        ),
+        (
+            "score quality",
+            vec![
+                "score".into(),
+                "quality".into(),
+                i.into(),
+                "--model".into(),
+                missing.into(),
+                "-o".into(),
+                o("q.parquet"),
+            ],
+        ),
         ("embed", vec!["embed".into(), i.into(), "--model".into(), missing.into(), "-o".into(), o("e.parquet")]),
-        ("run cherry", vec!["run".into(), "cherry".into(), i.into(), "--model".into(), missing.into(), "-o".into(), o("c.json")]),
-        ("run car", vec!["run".into(), "car".into(), i.into(), "--embedder".into(), missing.into(), "-o".into(), o("car.json")]),
+        (
+            "run cherry",
+            vec!["run".into(), "cherry".into(), i.into(), "--model".into(), missing.into(), "-o".into(), o("c.json")],
+        ),
+        (
+            "run car",
+            vec!["run".into(), "car".into(), i.into(), "--embedder".into(), missing.into(), "-o".into(), o("car.json")],
+        ),
     ];
     for (name, args) in cases {
         let res = gleaner(&args.iter().map(String::as_str).collect::<Vec<_>>());
