@@ -198,6 +198,7 @@ impl Journal {
 /// damage is reported through `note`);
 /// `progress` receives the rows done so far. The caller writes the side file and then calls
 /// [`Journal::finish`] on the returned journal.
+#[allow(clippy::too_many_arguments)]
 pub fn run_chunked(
     ds: &gleaner_read::Dataset,
     side: &Path,
