@@ -8,7 +8,11 @@
 //! - [`Matrix`]: an embedding matrix, as Parquet with `row_id`, `row_index` and a
 //!   `FixedSizeList<f32>` column `embedding`;
 //! - [`Manifest`]: what produced a side file (stage, model hash, parameters, input ids), so
-//!   a rerun reuses it and a resume refuses to mix incompatible settings.
+//!   a rerun reuses it and a resume refuses to mix incompatible settings; it records the
+//!   side file's checksum and its own, so a damaged file is detected, never trusted.
+//!
+//! Every file is written atomically (temporary name, sync, rename: see
+//! [`gleaner_core::atomic`]).
 //!
 //! Because rows are keyed by id, shards of one input merge by concatenation
 //! ([`SideTable::concat`]) and a table joins onto any dataset holding the same rows
@@ -18,6 +22,6 @@ mod manifest;
 mod matrix;
 mod table;
 
-pub use manifest::Manifest;
+pub use manifest::{Loaded, Manifest};
 pub use matrix::Matrix;
 pub use table::{Column, SideTable};

@@ -219,24 +219,25 @@ impl SideTable {
 
     fn write_jsonl(&self, path: &Path) -> Result<()> {
         use std::io::Write;
-        let f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-        let mut w = std::io::BufWriter::new(f);
-        for i in 0..self.len() {
-            let mut o = serde_json::Map::new();
-            o.insert("row_id".into(), format!("{:016x}", self.row_id[i]).into());
-            o.insert("row_index".into(), self.row_index[i].into());
-            for (n, c) in &self.columns {
-                o.insert(n.clone(), c.to_json(i));
+        gleaner_core::atomic::write_atomic(path, |f| {
+            let mut w = std::io::BufWriter::new(f);
+            for i in 0..self.len() {
+                let mut o = serde_json::Map::new();
+                o.insert("row_id".into(), format!("{:016x}", self.row_id[i]).into());
+                o.insert("row_index".into(), self.row_index[i].into());
+                for (n, c) in &self.columns {
+                    o.insert(n.clone(), c.to_json(i));
+                }
+                let line = serde_json::to_string(&o).map_err(|e| other(path, &e))?;
+                // Python-compatible non-finite literals.
+                let line = line
+                    .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::NAN)), "NaN")
+                    .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::INF)), "Infinity")
+                    .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::NEG_INF)), "-Infinity");
+                writeln!(w, "{line}").map_err(|e| Error::io(path, e))?;
             }
-            let line = serde_json::to_string(&o).map_err(|e| other(path, &e))?;
-            // Python-compatible non-finite literals.
-            let line = line
-                .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::NAN)), "NaN")
-                .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::INF)), "Infinity")
-                .replace(&format!("\"{}\"", esc(gleaner_core::nonfinite::NEG_INF)), "-Infinity");
-            writeln!(w, "{line}").map_err(|e| Error::io(path, e))?;
-        }
-        w.flush().map_err(|e| Error::io(path, e))
+            w.flush().map_err(|e| Error::io(path, e))
+        })
     }
 
     /// Reads a table written by [`SideTable::write`] (Parquet or JSONL).
@@ -361,23 +362,20 @@ pub(crate) fn write_batches(
     schema: Arc<Schema>,
     batches: &mut dyn Iterator<Item = Result<RecordBatch>>,
 ) -> Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    }
-    // Write to a temporary name and rename, so a killed run never leaves a half file.
-    let tmp = path.with_extension("tmp");
-    let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
-        .set_created_by("gleaner".into())
-        .set_max_row_group_row_count(Some(ROW_GROUP))
-        .build();
-    let mut w = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| other(path, &e))?;
-    for batch in batches {
-        w.write(&batch?).map_err(|e| other(path, &e))?;
-    }
-    w.close().map_err(|e| other(path, &e))?;
-    std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e))
+    // Complete or absent: a killed or out-of-space run never leaves a half file.
+    gleaner_core::atomic::write_atomic(path, |file| {
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
+            .set_created_by("gleaner".into())
+            .set_max_row_group_row_count(Some(ROW_GROUP))
+            .build();
+        let mut w = ArrowWriter::try_new(file, schema, Some(props)).map_err(|e| other(path, &e))?;
+        for batch in batches {
+            w.write(&batch?).map_err(|e| other(path, &e))?;
+        }
+        w.close().map_err(|e| other(path, &e))?;
+        Ok(())
+    })
 }
 
 pub(crate) fn other(path: &Path, e: &dyn std::fmt::Display) -> Error {

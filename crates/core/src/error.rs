@@ -85,6 +85,16 @@ pub enum Error {
         /// What was wrong, naming the key.
         message: String,
     },
+    /// A work directory (or output) that another running gleaner process holds.
+    #[error(
+        "{path} is locked by another gleaner run (pid {holder}); two runs on one work directory would mix their files"
+    )]
+    Busy {
+        /// The lock file.
+        path: PathBuf,
+        /// The holder's process id, as its lock file records it.
+        holder: String,
+    },
     /// An invalid option or option combination.
     #[error("{0}")]
     Invalid(String),

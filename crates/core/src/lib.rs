@@ -11,8 +11,11 @@
 //! - [`Accounting`]: every input row is kept, dropped with a reason, or errored.
 //! - [`Error`]: the structured error type with an optional `hint:` line.
 //! - [`shard`]: `--shard I/N` row ranges and what a shard's side file records for a merge.
+//! - [`atomic`]: files written complete or not at all (temporary name, sync, rename), and the
+//!   checksum side files and journals are verified with.
 
 pub mod account;
+pub mod atomic;
 pub mod error;
 pub mod layout;
 pub mod nonfinite;

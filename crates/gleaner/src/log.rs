@@ -48,11 +48,29 @@ pub fn hint(e: &gleaner_core::Error) -> Option<String> {
         Error::Recipe { .. } => Some(
             "`gleaner recipes show car` prints a valid recipe to start from; the README documents every key".into(),
         ),
+        Error::Busy { .. } => Some(
+            "wait for that run to finish, or give this one its own directory with `--work-dir DIR` (or another -o)"
+                .into(),
+        ),
+        Error::Io { error, .. } if error.kind() == std::io::ErrorKind::StorageFull => Some(no_space_hint()),
+        Error::Io { error, .. }
+            if matches!(
+                error.kind(),
+                std::io::ErrorKind::ReadOnlyFilesystem | std::io::ErrorKind::PermissionDenied
+            ) =>
+        {
+            Some("choose a writable output path (-o) and work directory (--work-dir); nothing was computed".into())
+        }
+        Error::Other(m) if m.contains("(os error 28)") => Some(no_space_hint()),
         Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
             Some("check the path; relative paths are resolved from the current directory".into())
         }
         _ => None,
     }
+}
+
+fn no_space_hint() -> String {
+    "free space on that disk (or write elsewhere), then rerun the same command: finished chunks are kept and the run resumes; no partial output was left".into()
 }
 
 /// A progress bar with rate and ETA; hidden when stderr is not a terminal.

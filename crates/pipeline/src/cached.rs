@@ -85,6 +85,11 @@ pub fn run_cached<T: SideFile>(
     let stage = CachedStage { manifest: Manifest { shard: ds.shard.clone(), ..stage.manifest }, ..stage };
     if let Some(t) = crate::reuse(side, &stage.manifest, obs, |p| T::read_aligned(p, ds))? {
         obs.info(&format!("reusing {} from {}", stage.what, side.display()));
+        // a run killed after writing the side file but before removing its journal
+        let stale = crate::journal::journal_path(side);
+        if stale.exists() {
+            std::fs::remove_file(&stale).map_err(|e| gleaner_core::Error::io(&stale, e))?;
+        }
         return Ok(t);
     }
     obs.start(stage.name, ds.len() as u64, stage.unit);
@@ -93,6 +98,7 @@ pub fn run_cached<T: SideFile>(
         side,
         &stage.manifest,
         stage.chunk_rows,
+        &|note| obs.info(note),
         &|done, all| obs.info(&format!("resuming: {done} of {all} row chunks already done")),
         &mut |n| obs.progress(n as u64),
         compute,

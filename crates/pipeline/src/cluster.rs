@@ -77,7 +77,14 @@ pub fn cluster_stage(
         .param("seed", opts.seed)
         .param("mode", format!("{:?}", params.mode));
     // the input digest names the rows clustered: k-means over other rows is another clustering
-    let same_rows = Manifest::read_for(side)?.is_some_and(|m| m.input == manifest.input);
+    let same_rows = match Manifest::load_for(side)? {
+        gleaner_cache::Loaded::Found(m) => m.input == manifest.input,
+        gleaner_cache::Loaded::Missing => false,
+        gleaner_cache::Loaded::Corrupt(why) => {
+            obs.info(&format!("recomputing {}: damaged manifest: {why}", side.display()));
+            false
+        }
+    };
     if same_rows
         && let Some(table) = crate::reuse(side, &manifest, obs, |p| SideTable::read(p).and_then(|t| t.align(ids, p)))?
     {

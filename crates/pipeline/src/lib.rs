@@ -29,6 +29,7 @@ pub mod ifd_plan;
 pub mod journal;
 pub mod lcg;
 pub mod merge;
+pub mod lock;
 pub mod models;
 pub mod preexp;
 pub mod recipe;
@@ -78,6 +79,12 @@ impl WorkDir {
         WorkDir { dir: out.with_file_name(format!("{name}.gleaner")) }
     }
 
+    /// Takes the work directory's lock ([`lock::WorkLock`]): held for the whole run, so two
+    /// runs never interleave their side files; a second run is refused naming the holder's pid.
+    pub fn lock(&self, note: &dyn Fn(&str)) -> gleaner_core::Result<lock::WorkLock> {
+        lock::WorkLock::acquire(&self.dir.join(lock::LOCK_FILE), note)
+    }
+
     /// A side file path inside the work dir (created on demand).
     pub fn side(&self, name: &str) -> gleaner_core::Result<PathBuf> {
         std::fs::create_dir_all(&self.dir).map_err(|e| gleaner_core::Error::io(&self.dir, e))?;
@@ -88,6 +95,8 @@ impl WorkDir {
 /// Reads a side file made by the same recipe (stage, model, parameters, precision, gleaner
 /// version) as `manifest`, if there is one and it covers the rows `load` needs; `None` means
 /// "compute it". When a side file exists but was made otherwise, one line says what differs.
+/// A side file or manifest that fails its checksum (truncated, bit-flipped, replaced) is never
+/// trusted: one line names the file and it is recomputed.
 ///
 /// The input digest is not compared: `load` aligns by row id, so a side file computed over a
 /// superset of the rows (the full pool) serves a subset too.
@@ -97,8 +106,13 @@ pub fn reuse<T>(
     obs: &dyn Observer,
     load: impl FnOnce(&Path) -> gleaner_core::Result<T>,
 ) -> gleaner_core::Result<Option<T>> {
-    let Some(old) = gleaner_cache::Manifest::read_for(side)? else {
-        return Ok(None);
+    let old = match gleaner_cache::Manifest::load_for(side)? {
+        gleaner_cache::Loaded::Missing => return Ok(None),
+        gleaner_cache::Loaded::Corrupt(why) => {
+            obs.info(&format!("recomputing {}: damaged manifest: {why}", side.display()));
+            return Ok(None);
+        }
+        gleaner_cache::Loaded::Found(m) => m,
     };
     let mut theirs = old.clone();
     theirs.input = manifest.input.clone();
@@ -109,6 +123,10 @@ pub fn reuse<T>(
         return Ok(None);
     }
     if !side.exists() {
+        return Ok(None);
+    }
+    if let Err(why) = old.verify_side(side) {
+        obs.info(&format!("recomputing {}: damaged side file: {why}", side.display()));
         return Ok(None);
     }
     match load(side) {

@@ -41,6 +41,7 @@ fn check(paths: &[PathBuf]) -> Result<Vec<Part>> {
         if manifest.shard.is_none() {
             return Err(refuse(p, "not a shard (it was not written with --shard I/N)".into()));
         }
+        manifest.verify_side(p).map_err(|why| refuse(p, why))?;
         parts.push(Part { path: p.clone(), manifest });
     }
     let first = parts.first().ok_or_else(|| Error::Invalid("no shards to merge".into()))?;

@@ -43,41 +43,44 @@ pub fn objects(records: &[Record], shape: Option<RecordShape>) -> Result<Vec<Map
         .collect()
 }
 
-/// Writes records to `path` (or stdout when `None`).
+/// Writes records to `path` (or stdout when `None`). A file is written atomically (a temporary
+/// name beside it, synced, then renamed): it is complete or absent, never half-written, even
+/// when the run is killed or the disk fills.
 pub fn write(path: Option<&Path>, records: &[Record], target: &Target) -> Result<()> {
     let objs = objects(records, target.shape)?;
+    match path {
+        Some(p) => gleaner_core::atomic::write_atomic(p, |f| write_to(Some(p), f, &objs, target)),
+        None if target.container == Container::Parquet => {
+            Err(Error::Invalid("Parquet output needs a file: pass `-o OUT.parquet`".into()))
+        }
+        None => write_to(None, &mut std::io::stdout(), &objs, target),
+    }
+}
+
+/// Writes the objects in `target`'s container to `sink`; `path` labels errors.
+fn write_to(
+    path: Option<&Path>,
+    sink: &mut (dyn Write + Send),
+    objs: &[Map<String, Value>],
+    target: &Target,
+) -> Result<()> {
     let label = path.map_or_else(|| Path::new("<stdout>").to_path_buf(), Path::to_path_buf);
     let io_err = |e: std::io::Error| Error::io(&label, e);
     match target.container {
-        Container::Parquet => {
-            let Some(path) = path else {
-                return Err(Error::Invalid("Parquet output needs a file: pass `-o OUT.parquet`".into()));
-            };
-            write_parquet(path, &objs, target.schema.clone())
-        }
-        Container::Csv => {
-            let sink: Box<dyn Write> = match path {
-                Some(p) => Box::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?),
-                None => Box::new(std::io::stdout().lock()),
-            };
-            write_csv(std::io::BufWriter::with_capacity(1 << 20, sink), &objs).map_err(|e| match e {
-                Error::Other(m) => Error::Other(format!("{}: writing CSV: {m}", label.display())),
-                e => e,
-            })
-        }
+        Container::Parquet => write_parquet(&label, sink, objs, target.schema.clone()),
+        Container::Csv => write_csv(std::io::BufWriter::with_capacity(1 << 20, sink), objs).map_err(|e| match e {
+            Error::Other(m) => Error::Other(format!("{}: writing CSV: {m}", label.display())),
+            e => e,
+        }),
         Container::Json | Container::Jsonl => {
-            let sink: Box<dyn Write> = match path {
-                Some(p) => Box::new(std::fs::File::create(p).map_err(|e| Error::io(p, e))?),
-                None => Box::new(std::io::stdout().lock()),
-            };
             let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
             let track = objs.iter().any(|o| o.values().any(gleaner_core::nonfinite::contains_sentinel));
             if target.container == Container::Json {
-                pyjson::to_writer(&mut w, &objs, target.style, track).map_err(io_err)?;
+                pyjson::to_writer(&mut w, objs, target.style, track).map_err(io_err)?;
             } else {
                 let mut st = target.style;
                 st.indent = None;
-                for o in &objs {
+                for o in objs {
                     pyjson::to_writer(&mut w, o, st, track).map_err(io_err)?;
                     w.write_all(b"\n").map_err(io_err)?;
                 }
@@ -130,7 +133,12 @@ pub fn write_csv(w: impl Write, objs: &[Map<String, Value>]) -> Result<()> {
     w.flush().map_err(|e| Error::Other(e.to_string()))
 }
 
-fn write_parquet(path: &Path, objs: &[Map<String, Value>], schema: Option<Arc<Schema>>) -> Result<()> {
+fn write_parquet(
+    path: &Path,
+    sink: &mut (dyn Write + Send),
+    objs: &[Map<String, Value>],
+    schema: Option<Arc<Schema>>,
+) -> Result<()> {
     let err = |e: &dyn std::fmt::Display| Error::Other(format!("{}: writing Parquet: {e}", path.display()));
     let schema = match schema {
         Some(s) => s,
@@ -139,11 +147,10 @@ fn write_parquet(path: &Path, objs: &[Map<String, Value>], schema: Option<Arc<Sc
             Arc::new(arrow_json::reader::infer_json_schema_from_iterator(values).map_err(|e| err(&e))?)
         }
     };
-    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     let props = parquet::file::properties::WriterProperties::builder()
         .set_compression(parquet::basic::Compression::ZSTD(Default::default()))
         .build();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, schema.clone(), Some(props)).map_err(|e| err(&e))?;
+    let mut w = parquet::arrow::ArrowWriter::try_new(sink, schema.clone(), Some(props)).map_err(|e| err(&e))?;
     let mut decoder =
         arrow_json::ReaderBuilder::new(schema).with_batch_size(4096).build_decoder().map_err(|e| err(&e))?;
     for chunk in objs.chunks(4096) {

@@ -10,6 +10,8 @@ use gleaner_pipeline::recipe::PrecisionChoice;
 pub fn run(a: EmbedArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let text = a.text.clone();
     gleaner_cache::Matrix::check_path(&a.output)?;
+    super::check_writable(Some(&a.output))?;
+    let _lock = super::lock_output(&a.output)?;
     let ds = super::read_input_shard(&a.input, &a.shard)?;
     let p = super::score::precision_for(precision, ModelFamily::SentenceEncoder);
     let prec = gleaner_pipeline::models::precision_name(p);

@@ -122,3 +122,31 @@ pub fn write_records(ds: &Dataset, sub: &Dataset, out: &crate::cli::OutputArgs) 
     gleaner_write::write(out.output.as_deref(), records, &target)?;
     Ok(())
 }
+
+/// Fails early, before any model loads, when `out` cannot be written: creates and removes the
+/// temporary file the final write would use.
+pub fn check_writable(out: Option<&std::path::Path>) -> Result<()> {
+    let Some(p) = out else { return Ok(()) };
+    let tmp = gleaner_core::atomic::tmp_path(p);
+    let res = (|| {
+        if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(d)?;
+        }
+        std::fs::File::create(&tmp)?;
+        std::fs::remove_file(&tmp)
+    })();
+    res.map_err(|e| gleaner_core::Error::io(p, e))?;
+    Ok(())
+}
+
+/// Takes the lock of the work directory, reporting a stale lock taken over.
+pub fn lock_work(work: &gleaner_pipeline::WorkDir) -> Result<gleaner_pipeline::lock::WorkLock> {
+    Ok(work.lock(&|n| crate::log::warn(n))?)
+}
+
+/// Takes the lock of a command that writes the single side file `out` (`OUT.lock` beside it).
+pub fn lock_output(out: &std::path::Path) -> Result<gleaner_pipeline::lock::WorkLock> {
+    let mut s = out.as_os_str().to_owned();
+    s.push(".lock");
+    Ok(gleaner_pipeline::lock::WorkLock::acquire(std::path::Path::new(&s), &|n| crate::log::warn(n))?)
+}

@@ -244,6 +244,10 @@ fn execute(
         }
     }
     recipe::validate(&r, text, source)?;
+    // Before any input is read or model loaded: the output must be writable and the work
+    // directory ours alone for the whole run.
+    super::check_writable(out.output.as_deref())?;
+    let _lock = super::lock_work(&work)?;
     let ds = super::read_input(input)?;
     let obs = BarObserver::default();
     let outcome = run_recipe(&r, &ds, &RunOptions { work: work.clone() }, &obs)?;

@@ -22,6 +22,8 @@ pub fn precision_for(choice: Option<PrecisionChoice>, family: ModelFamily) -> gl
 }
 
 fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()> {
+    super::check_writable(Some(&a.output))?;
+    let _lock = super::lock_output(&a.output)?;
     let ds = super::read_input_shard(&a.input, &a.shard)?;
     let p = precision_for(precision, ModelFamily::Exact);
     let prec = precision_name(p);
@@ -41,6 +43,8 @@ fn quality(a: ScoreQualityArgs, precision: Option<PrecisionChoice>) -> Result<()
 }
 
 fn ifd(a: ScoreIfdArgs, precision: Option<PrecisionChoice>) -> Result<()> {
+    super::check_writable(Some(&a.output))?;
+    let _lock = super::lock_output(&a.output)?;
     let ds = super::read_input_shard(&a.input, &a.shard)?;
     let template =
         a.lm.template.map_or(Template::None, |t| Template::parse(t.name()).expect("the CLI's templates parse"));

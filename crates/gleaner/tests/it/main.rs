@@ -6,10 +6,14 @@
 mod util;
 
 mod badinput;
+mod changed;
+mod corrupt;
 mod csv;
+mod disk;
 mod embed;
 mod ifd;
 mod lcg;
+mod lock;
 mod presets;
 mod quality;
 mod recipes;

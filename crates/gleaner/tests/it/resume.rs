@@ -15,6 +15,18 @@ fn journaled_chunks(journal: &Path) -> usize {
 /// Starts `gleaner args`, kills it with SIGKILL once `journal` holds a chunk, and returns
 /// whether it was killed while still running.
 fn kill_after_first_chunk(args: &[&str], journal: &Path) -> bool {
+    kill_after_chunks(args, journal, 1)
+}
+
+/// Starts `gleaner args`, kills it with SIGKILL once `journal` holds `n` chunks, and returns
+/// whether it was killed while still running.
+pub fn kill_after_chunks(args: &[&str], journal: &Path, n: usize) -> bool {
+    kill_when(args, &|| journaled_chunks(journal) >= n)
+}
+
+/// Starts `gleaner args` and SIGKILLs it as soon as `now()` holds (polled every 0.2 ms, so a
+/// file that exists for milliseconds is seen); returns whether it was still running.
+pub fn kill_when(args: &[&str], now: &dyn Fn() -> bool) -> bool {
     let mut child = Command::new(env!("CARGO_BIN_EXE_gleaner"))
         .args(args)
         .env("NO_COLOR", "1")
@@ -27,13 +39,13 @@ fn kill_after_first_chunk(args: &[&str], journal: &Path) -> bool {
         if child.try_wait().unwrap().is_some() {
             return false;
         }
-        if journaled_chunks(journal) >= 1 {
+        if now() {
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             return true;
         }
-        assert!(t0.elapsed() < Duration::from_secs(600), "no chunk journaled in 10 minutes");
-        std::thread::sleep(Duration::from_millis(10));
+        assert!(t0.elapsed() < Duration::from_secs(600), "the kill condition did not come in 10 minutes");
+        std::thread::sleep(Duration::from_micros(200));
     }
 }
 
@@ -148,4 +160,50 @@ fn a_journal_made_at_another_precision_is_refused() {
     assert!(!out.status.success(), "a bf16 journal was resumed at f32:\n{err}");
     assert!(err.contains("refusing to resume") && err.contains("precision: f32 ≠ bf16"), "{err}");
     assert!(!side.exists());
+}
+
+/// The short form of the crash-and-resume campaign (`tests/campaign/crash_resume.py`): one
+/// stage killed three times (after one chunk, after half the chunks, and while the side file's
+/// temporary file is being written), resumed each time, ends with the clean run's bytes and
+/// leaves no journal, temporary or lock file behind.
+#[test]
+fn embed_survives_three_kills_one_during_the_final_write() {
+    let dir = tmp();
+    let input = data("sample/alpaca_en_demo.json");
+    let i = input.to_str().unwrap();
+    let full = dir.path().join("full.parquet");
+    let args = |o: &Path| -> Vec<String> {
+        ["embed", i, "--limit", "300", "--chunk-rows", "15", "-o", o.to_str().unwrap()]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    };
+    let a = args(&full);
+    let res = gleaner(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(res.status.success(), "{}", String::from_utf8_lossy(&res.stderr));
+    let sub = dir.path().join("cut");
+    std::fs::create_dir_all(&sub).unwrap();
+    let cut = sub.join("cut.parquet");
+    let b = args(&cut);
+    let bv: Vec<&str> = b.iter().map(String::as_str).collect();
+    let journal = sub.join("cut.parquet.partial");
+    let tmp_file = sub.join("cut.parquet.tmp");
+    assert!(kill_after_chunks(&bv, &journal, 1), "finished before the first kill");
+    assert!(kill_after_chunks(&bv, &journal, 10), "finished before the second kill");
+    // (the output check before the run creates and removes the same temporary name: only a
+    // temporary file after the last chunk is the final write)
+    let in_final_write = || journaled_chunks(&journal) == 20 && tmp_file.exists();
+    assert!(kill_when(&bv, &in_final_write), "finished before the final write was seen");
+    assert_eq!(journaled_chunks(&journal), 20, "all chunks were journaled before the final write");
+    let res = gleaner(&bv);
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(res.status.success(), "{stderr}");
+    assert!(stderr.contains("resuming: 20 of 20"), "{stderr}");
+    assert_eq!(std::fs::read(&full).unwrap(), std::fs::read(&cut).unwrap(), "resumed output differs");
+    let left: Vec<String> = std::fs::read_dir(&sub)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp") || n.ends_with(".partial") || n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }

@@ -219,7 +219,7 @@ impl RunOutcome {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         let p = dir.join("summary.json");
         let text = serde_json::to_string_pretty(&self.to_json()).map_err(|e| Error::Other(e.to_string()))?;
-        std::fs::write(&p, text + "\n").map_err(|e| Error::io(&p, e))?;
+        gleaner_core::atomic::write_bytes_atomic(&p, (text + "\n").as_bytes())?;
         Ok(p)
     }
 
