@@ -116,7 +116,8 @@ fn round_trip(objs: &[Map<String, Value>], container: Container, style: JsonStyl
     }
 }
 
-/// The reader properties on one file: see the module docs.
+/// The reader properties on one file (see the module docs), and read → write → read on the
+/// records it accepts.
 fn reader_holds(bytes: &[u8], container: Container, ext: &str) {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join(format!("in.{ext}"));
@@ -135,7 +136,15 @@ fn reader_holds(bytes: &[u8], container: Container, ext: &str) {
             }
             let lean = read_released(&p, &opts(OnError::Skip)).expect("the released read agrees");
             assert_eq!((&lean.ids, &lean.accounting.skipped), (&ds.ids, &ds.accounting.skipped));
-            assert_eq!(lean.into_records().unwrap(), ds.into_records().unwrap());
+            let target = Target { container: ds.container, shape: None, style: ds.style, schema: ds.schema.clone() };
+            let first = ds.into_records().unwrap();
+            assert_eq!(lean.into_records().unwrap(), first);
+            // what was accepted writes back and reads back unchanged
+            if !first.is_empty() {
+                let out = dir.path().join(format!("out.{ext}"));
+                write(Some(&out), &first, &target).unwrap_or_else(|e| panic!("writing back failed: {e}"));
+                assert_eq!(read_all(&out, target.container), first, "read -> write -> read changed the records");
+            }
         }
         Err(e) => {
             assert!(strict.is_err());
@@ -213,4 +222,26 @@ proptest! {
         let bytes = mutate(written(&objs, c, style, ext), &edits, insert, cut);
         reader_holds(&bytes, c, ext);
     }
+}
+
+/// The fuzz corpora and crash inputs of the reader targets (`fuzz/corpus/TARGET`,
+/// `fuzz/regressions/TARGET`) keep the reader properties: every input the fuzzer kept, and
+/// every input that once broke one, is replayed here on stable.
+#[test]
+fn fuzz_corpora_and_regressions_hold() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let mut n = 0;
+    for (c, ext) in CONTAINERS {
+        for dir in ["corpus", "regressions"] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir).join(format!("read_{ext}"))) else { continue };
+            for e in entries {
+                let p = e.unwrap().path();
+                let bytes = std::fs::read(&p).unwrap();
+                let r = std::panic::catch_unwind(|| reader_holds(&bytes, c, ext));
+                assert!(r.is_ok(), "{} breaks a reader property", p.display());
+                n += 1;
+            }
+        }
+    }
+    assert!(n > 0, "no fuzz corpus found under {}", root.display());
 }
