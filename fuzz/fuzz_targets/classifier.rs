@@ -8,16 +8,18 @@ fuzz_target!(|data: &[u8]| {
     let path = gleaner_fuzz::scratch_file("in.classifier.json", data);
     let Ok(model) = gleaner_classify::load(&path) else { return };
     let texts: Vec<String> = ["a tiny text", "", "another text, with words"].map(String::from).to_vec();
-    let predict = |m: &dyn Classifier| -> gleaner_core::Result<Vec<u32>> { match m.input_kind() {
-        InputKind::Texts => m.predict(Inputs::Texts(&texts)),
-        InputKind::Embeddings { dim } => {
-            if dim > 1 << 16 {
-                return Ok(Vec::new());
+    let predict = |m: &dyn Classifier| -> gleaner_core::Result<Vec<u32>> {
+        match m.input_kind() {
+            InputKind::Texts => m.predict(Inputs::Texts(&texts)),
+            InputKind::Embeddings { dim } => {
+                if dim > 1 << 16 {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<f32> = (0..2 * dim).map(|i| (i as f32 * 0.37).sin()).collect();
+                m.predict(Inputs::Embeddings(Embeddings::new(&rows, dim)?))
             }
-            let rows: Vec<f32> = (0..2 * dim).map(|i| (i as f32 * 0.37).sin()).collect();
-            m.predict(Inputs::Embeddings(Embeddings::new(&rows, dim)?))
         }
-    } };
+    };
     let first = predict(model.as_ref());
     let out = gleaner_fuzz::scratch_dir().join("out.classifier.json");
     model.save(&out).expect("a loaded classifier saves");

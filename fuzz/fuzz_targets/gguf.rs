@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     // Every tensor the file names, up to 64 Ki elements each (a real loader would take them
     // all; the bound keeps one input's memory small).
     for name in ["token_embd.weight", "output_norm.weight", "blk.0.attn_q.weight", "output.weight"] {
-        if g.shape(name).is_some_and(|s| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_some_and(|n| n <= 1 << 16)) {
+        if g.shape(name)
+            .is_some_and(|s| s.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_some_and(|n| n <= 1 << 16))
+        {
             let _ = g.tensor_f32(name);
         }
     }

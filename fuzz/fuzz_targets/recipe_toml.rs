@@ -15,7 +15,8 @@ fuzz_target!(|data: &[u8]| {
                 assert!(e.to_string().contains("fuzz.toml"), "an error that does not name the file: {e}");
             }
             let again = to_toml(&recipe);
-            let back = parse(&again, path).unwrap_or_else(|e| panic!("to_toml wrote text that does not parse: {e}\n{again}"));
+            let back =
+                parse(&again, path).unwrap_or_else(|e| panic!("to_toml wrote text that does not parse: {e}\n{again}"));
             assert_eq!(back, recipe, "recipe -> TOML -> recipe changed it:\n{again}");
         }
     }

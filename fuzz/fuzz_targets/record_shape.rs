@@ -28,7 +28,11 @@ fuzz_target!(|data: &[u8]| {
             .unwrap_or_else(|e| panic!("{:?} converted to {shape:?} does not read back: {e}\n{obj:?}", record.shape));
         assert_eq!(back.shape, shape, "converted to {shape:?} but reads as {:?}: {obj:?}", back.shape);
         if chat(record.shape) && chat(shape) {
-            assert_eq!((&back.system, &back.turns), (&record.system, &record.turns), "chat conversion changed the conversation");
+            assert_eq!(
+                (&back.system, &back.turns),
+                (&record.system, &record.turns),
+                "chat conversion changed the conversation"
+            );
         }
     }
 });

@@ -83,7 +83,13 @@ pub fn round_trip(first: &[Record], target: &Target, ext: &str) {
         assert!(target.container == gleaner_read::Container::Csv && nested, "writing back failed: {e}");
         return;
     }
-    let back = read(&out, &ReadOptions { format: Some(Format { container: target.container, shape: None, sniff: false }), on_error: OnError::Fail })
-        .unwrap_or_else(|e| panic!("the written file does not read back: {e}"));
+    let back = read(
+        &out,
+        &ReadOptions {
+            format: Some(Format { container: target.container, shape: None, sniff: false }),
+            on_error: OnError::Fail,
+        },
+    )
+    .unwrap_or_else(|e| panic!("the written file does not read back: {e}"));
     assert_eq!(records(back), first, "read -> write -> read changed the records");
 }

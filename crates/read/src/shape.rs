@@ -32,7 +32,9 @@ fn text_of(v: &Value) -> Option<&String> {
 fn required_str(o: &Map<String, Value>, key: &str) -> Result<String, String> {
     match o.get(key) {
         None => Err(format!("missing `{key}`")),
-        Some(v) => text_of(v).cloned().ok_or_else(|| format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+        Some(v) => {
+            text_of(v).cloned().ok_or_else(|| format!("wrong type: `{key}` must be a string, found {}", kind(v)))
+        }
     }
 }
 

@@ -40,7 +40,11 @@ fn run(args: &str, threads: usize, dir: &Path, tag: &str) -> Vec<u8> {
         .env("RAYON_NUM_THREADS", threads.to_string())
         .output()
         .expect("run gleaner");
-    assert!(res.status.success(), "gleaner {argv:?} on {threads} thread(s) failed:\n{}", String::from_utf8_lossy(&res.stderr));
+    assert!(
+        res.status.success(),
+        "gleaner {argv:?} on {threads} thread(s) failed:\n{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
     std::fs::read(&out).unwrap()
 }
 

@@ -12,6 +12,8 @@ mod embed;
 mod ifd;
 mod lcg;
 mod presets;
+mod props_formats;
+mod props_parsers;
 mod quality;
 mod recipes;
 mod resume;

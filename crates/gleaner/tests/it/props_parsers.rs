@@ -50,7 +50,8 @@ fn recipe_texts() -> Vec<String> {
 /// tokenizer in the metadata), with an F32 and a Q8_0 tensor.
 fn tiny_gguf() -> Vec<u8> {
     use gguf_file::Value as V;
-    let tokens: Vec<V> = ["<|endoftext|>", "a", "b", "c", "ab", "Ġ", "Ġa"].iter().map(|t| V::String(t.to_string())).collect();
+    let tokens: Vec<V> =
+        ["<|endoftext|>", "a", "b", "c", "ab", "Ġ", "Ġa"].iter().map(|t| V::String(t.to_string())).collect();
     let n = tokens.len();
     let meta = [
         ("general.architecture", V::String("llama".into())),
@@ -156,11 +157,11 @@ proptest! {
             let p = dir.path().join(name);
             model.save(&p).unwrap();
             let back = gleaner_classify::load(&p).unwrap();
-            let (a, b) = (model.predict_proba(inputs.clone()).unwrap(), back.predict_proba(inputs.clone()).unwrap());
+            let (a, b) = (model.predict_proba(inputs).unwrap(), back.predict_proba(inputs).unwrap());
             prop_assert_eq!(a.as_slice(), b.as_slice(), "{} predicts differently after save -> load", name);
             let damaged = write_tmp(dir.path(), &format!("damaged-{name}"), &mutate(std::fs::read(&p).unwrap(), &e, i, c));
             match gleaner_classify::load(&damaged) {
-                Ok(m) => { let _ = m.predict_proba(inputs.clone()); }
+                Ok(m) => { let _ = m.predict_proba(inputs); }
                 Err(err) => prop_assert!(err.to_string().contains("damaged-"), "{}", err),
             }
         }
@@ -187,7 +188,7 @@ proptest! {
 /// file that loads round-trips.
 #[test]
 fn fuzz_corpora_and_regressions_hold() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let root = crate::util::root().join("fuzz");
     let dir = tempfile::tempdir().unwrap();
     let files = |target: &str| -> Vec<std::path::PathBuf> {
         ["corpus", "regressions"]

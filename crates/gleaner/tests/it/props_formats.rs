@@ -106,7 +106,11 @@ fn round_trip(objs: &[Map<String, Value>], container: Container, style: JsonStyl
     write(Some(&a), &want, &target).unwrap();
     let first = read_all(&a, container);
     assert_eq!(first, want, "write -> read changed the records ({ext})");
-    let ds = read(&a, &ReadOptions { format: Some(Format { container, shape: None, sniff: false }), on_error: OnError::Fail }).unwrap();
+    let ds = read(
+        &a,
+        &ReadOptions { format: Some(Format { container, shape: None, sniff: false }), on_error: OnError::Fail },
+    )
+    .unwrap();
     let again = Target { container, shape: None, style: ds.style, schema: ds.schema.clone() };
     let b = dir.path().join(format!("b.{ext}"));
     write(Some(&b), &first, &again).unwrap();
@@ -229,7 +233,7 @@ proptest! {
 /// every input that once broke one, is replayed here on stable.
 #[test]
 fn fuzz_corpora_and_regressions_hold() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
+    let root = crate::util::root().join("fuzz");
     let mut n = 0;
     for (c, ext) in CONTAINERS {
         for dir in ["corpus", "regressions"] {
