@@ -210,6 +210,11 @@ pub fn run_chunked(
     compute: &mut dyn FnMut(&[gleaner_core::Record]) -> Result<Chunk>,
 ) -> Result<(Chunk, Journal)> {
     let (mut journal, mut done) = Journal::open(side, manifest, note)?;
+    if ds.is_empty() {
+        // No chunk runs on an empty dataset: one call on no records still gives the stage's
+        // columns (empty), so its side file has them.
+        return Ok((compute(&[])?, journal));
+    }
     let chunk_rows = chunk_rows.max(1);
     if !done.is_empty() {
         resumed(done.len(), ds.len().div_ceil(chunk_rows));

@@ -1,5 +1,6 @@
 //! From a JSON object to a [`Record`]: shape detection and validation.
 
+use gleaner_core::nonfinite::literal_for;
 use gleaner_core::{Record, RecordShape, Role, Turn};
 use serde_json::{Map, Value};
 
@@ -8,25 +9,42 @@ fn kind(v: &Value) -> &'static str {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
         Value::Number(_) => "a number",
-        Value::String(_) => "a string",
+        Value::String(s) => match literal_for(s) {
+            Some("NaN") => "the number NaN",
+            Some("Infinity") => "the number Infinity",
+            Some(_) => "the number -Infinity",
+            None => "a string",
+        },
         Value::Array(_) => "an array",
         Value::Object(_) => "an object",
+    }
+}
+
+/// The text of a string value; `None` for other values and for a bare `NaN` / `Infinity`
+/// literal (held as a sentinel string, see [`gleaner_core::nonfinite`]), which is a number.
+fn text_of(v: &Value) -> Option<&String> {
+    match v {
+        Value::String(s) if literal_for(s).is_none() => Some(s),
+        _ => None,
     }
 }
 
 fn required_str(o: &Map<String, Value>, key: &str) -> Result<String, String> {
     match o.get(key) {
         None => Err(format!("missing `{key}`")),
-        Some(Value::String(s)) => Ok(s.clone()),
-        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+        Some(v) => {
+            text_of(v).cloned().ok_or_else(|| format!("wrong type: `{key}` must be a string, found {}", kind(v)))
+        }
     }
 }
 
 fn optional_str(o: &Map<String, Value>, key: &str) -> Result<Option<String>, String> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(v) => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+        Some(v) => match text_of(v) {
+            Some(s) => Ok(Some(s.clone())),
+            None => Err(format!("wrong type: `{key}` must be a string, found {}", kind(v))),
+        },
     }
 }
 
@@ -35,15 +53,15 @@ fn content_text(v: Option<&Value>, at: &str, key: &str) -> Result<String, String
     match v {
         None => Err(format!("missing `{key}` in {at}")),
         Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(v) if text_of(v).is_some() => Ok(text_of(v).cloned().unwrap_or_default()),
         Some(Value::Array(parts)) => {
             let mut s = String::new();
             for p in parts {
-                match p.get("text").and_then(Value::as_str) {
+                match p.get("text").and_then(text_of) {
                     Some(t) => s.push_str(t),
-                    None => match p {
-                        Value::String(t) => s.push_str(t),
-                        _ => continue, // non-text parts (images) carry no text to score
+                    None => match text_of(p) {
+                        Some(t) => s.push_str(t),
+                        None => continue, // non-text parts (images) carry no text to score
                     },
                 }
             }
@@ -67,7 +85,7 @@ pub fn has_response(v: &Value) -> bool {
 
 fn prompt_record(fields: Map<String, Value>) -> Result<Record, String> {
     for key in PROMPT_KEYS {
-        if let Some(Value::String(text)) = fields.get(*key) {
+        if let Some(text) = fields.get(*key).and_then(text_of) {
             let input = optional_str(&fields, "input")?.unwrap_or_default();
             let system = optional_str(&fields, "system")?;
             return Ok(Record {
@@ -156,7 +174,7 @@ pub fn record_from_value(v: Value, forced: Option<RecordShape>, prompt_only: boo
                     return Err(format!("wrong type: {at} must be an object, found {}", kind(m)));
                 };
                 let role_name = match m.get(role_key) {
-                    Some(Value::String(s)) => s.as_str(),
+                    Some(v) if text_of(v).is_some() => text_of(v).map_or("", String::as_str),
                     Some(v) => {
                         return Err(format!("wrong type: `{role_key}` in {at} must be a string, found {}", kind(v)));
                     }
@@ -206,6 +224,14 @@ mod tests {
         let e =
             record_from_value(json!({"conversations": [{"from": "narrator", "value": "x"}]}), None, false).unwrap_err();
         assert_eq!(e, "unknown role `narrator` in conversations[0]");
+        // a bare NaN / Infinity literal (read as a sentinel) is a number, never text
+        let nan = gleaner_core::nonfinite::NAN;
+        let e = record_from_value(json!({"instruction": "a", "output": nan}), None, false).unwrap_err();
+        assert_eq!(e, "wrong type: `output` must be a string, found the number NaN");
+        let inf = gleaner_core::nonfinite::NEG_INF;
+        let e = record_from_value(json!({"messages": [{"role": "user", "content": inf}]}), None, false).unwrap_err();
+        assert_eq!(e, "wrong type: `content` in messages[0] must be a string, found the number -Infinity");
+        assert!(record_from_value(json!({"prompt": nan}), None, true).is_err());
     }
 }
 
