@@ -24,28 +24,15 @@ use std::path::Path;
 /// The text of `r` that `fields` and `turns` compare. Parts are joined by newlines.
 pub fn field_text(r: &Record, fields: DedupFields, turns: DedupTurns) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    let user_turns = |parts: &mut Vec<&str>| {
-        let mut first = true;
-        for t in r.turns.iter().filter(|t| t.role == Role::User) {
-            parts.push(&t.content);
-            if first && !r.input.is_empty() {
-                parts.push(&r.input);
-            }
-            first = false;
-        }
-        if first && !r.input.is_empty() {
-            parts.push(&r.input);
-        }
-    };
     match fields {
-        DedupFields::Prompt => user_turns(&mut parts),
+        DedupFields::Prompt => user_turns(r, &mut parts),
         DedupFields::Response => parts.extend(r.turns.iter().filter(|t| t.role.is_model()).map(|t| t.content.as_str())),
         DedupFields::All => {
             if let Some(s) = &r.system {
                 parts.push(s);
             }
             match turns {
-                DedupTurns::User => user_turns(&mut parts),
+                DedupTurns::User => user_turns(r, &mut parts),
                 DedupTurns::All => {
                     let mut input_done = r.input.is_empty();
                     for t in &r.turns {
@@ -63,6 +50,21 @@ pub fn field_text(r: &Record, fields: DedupFields, turns: DedupTurns) -> String 
         }
     }
     parts.join("\n")
+}
+
+/// Every user turn, the Alpaca input after the first.
+fn user_turns<'a>(r: &'a Record, parts: &mut Vec<&'a str>) {
+    let mut first = true;
+    for t in r.turns.iter().filter(|t| t.role == Role::User) {
+        parts.push(&t.content);
+        if first && !r.input.is_empty() {
+            parts.push(&r.input);
+        }
+        first = false;
+    }
+    if first && !r.input.is_empty() {
+        parts.push(&r.input);
+    }
 }
 
 /// The prompt of a record, as decontamination compares it.
