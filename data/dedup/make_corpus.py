@@ -6,14 +6,14 @@ gleaner's dedup tests (crates/pipeline/tests/dedup_corpus.rs) and the README's r
 Originals come from ../alpaca-selections (CaR, Cherry and both LCG selections; records of at
 most 1,200 characters). Exact duplicates among them are removed, and so is every record whose
 word 5-gram Jaccard with an earlier kept one is >= 0.3, so distinct originals are far below any
-threshold tested. 1,200 originals are kept; 640 of them get one copy each:
+threshold tested. 1,200 originals are kept; 700 of them get one copy each:
 
 - exact (100): the record verbatim;
 - case (60): the whole record upper-, lower- or title-cased;
 - whitespace (60): spaces turned into runs of spaces, tabs and newlines, padding added;
 - reorder (60): the response's sentences shuffled (records with 3+ response sentences);
-- edit (5 x 60): each word independently, with probability rate in {0.02, 0.05, 0.1, 0.2,
-  0.3}, replaced by a random corpus word (60%), deleted (20%) or followed by an inserted one
+- edit (6 x 60): each word independently, with probability rate in {0.01, 0.02, 0.05, 0.1,
+  0.2, 0.3}, replaced by a random corpus word (60%), deleted (20%) or followed by an inserted one
   (20%);
 - paraphrase (60): synonyms swapped from a fixed table, the instruction reworded ("Could you
   ...?"), and the response's sentences reordered.
@@ -34,7 +34,7 @@ FILES = ["car_selected_1013.json", "cherry_ifd_top6pct_3111.json", "lcg_multinom
          "lcg_distilbert_lr1e-6_1k.json"]
 FIELDS = ("instruction", "input", "output")
 N_ORIGINALS = 1200
-RATES = (0.02, 0.05, 0.1, 0.2, 0.3)
+RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3)
 SYNONYMS = {
     "explain": "describe", "describe": "explain", "write": "compose", "list": "name",
     "give": "provide", "create": "generate", "generate": "create", "good": "great",

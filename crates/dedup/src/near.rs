@@ -52,7 +52,7 @@ pub struct Clusters {
     /// Each row's highest verified similarity to another member of its cluster (NaN for a row
     /// alone).
     pub similarity: Vec<f32>,
-    /// Candidate pairs produced by the buckets (before skipping pairs already joined).
+    /// Candidate pairs produced by the buckets (a pair found by several bands counts each time).
     pub candidates: u64,
     /// Pairs whose similarity was computed.
     pub verified: u64,
@@ -101,9 +101,11 @@ impl Merger {
     /// Verifies candidate `(a, b)` with `similarity` and merges it at or above `threshold`.
     pub fn consider(&self, a: u32, b: u32, threshold: f64, similarity: impl FnOnce() -> f64) {
         self.candidates.fetch_add(1, Ordering::Relaxed);
-        if self.uf.same(a, b) {
-            return;
-        }
+        self.verify(a, b, threshold, similarity);
+    }
+
+    /// Verifies `(a, b)` (not counted as a new candidate).
+    pub fn verify(&self, a: u32, b: u32, threshold: f64, similarity: impl FnOnce() -> f64) {
         self.verified.fetch_add(1, Ordering::Relaxed);
         let s = similarity();
         if s >= threshold {
@@ -169,6 +171,7 @@ pub fn near_clusters(sigs: &[u32], perms: usize, shingles: &[Vec<u32>], opts: &N
     assert!(opts.lsh.bands * opts.lsh.rows <= perms, "bands × rows must not exceed the permutations");
     let m = Merger::new(n);
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(n);
+    let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
     for band in 0..opts.lsh.bands {
         keys.clear();
         (0..n)
@@ -176,11 +179,19 @@ pub fn near_clusters(sigs: &[u32], perms: usize, shingles: &[Vec<u32>], opts: &N
             .map(|i| (band_key(&sigs[i * perms..(i + 1) * perms], band, opts.lsh.rows), i as u32))
             .collect_into_vec(&mut keys);
         keys.par_sort_unstable();
-        buckets(&keys).par_iter().for_each(|run| {
-            let members: Vec<u32> = run.iter().map(|k| k.1).collect();
-            bucket_pairs(&members, opts.window, |a, b| {
-                m.consider(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize]))
-            });
+        let pairs: Vec<(u32, u32)> = buckets(&keys)
+            .par_iter()
+            .flat_map_iter(|run| {
+                let members: Vec<u32> = run.iter().map(|k| k.1).collect();
+                let mut v = Vec::new();
+                bucket_pairs(&members, opts.window, |a, b| v.push((a, b)));
+                v
+            })
+            .collect();
+        m.candidates.fetch_add(pairs.len() as u64, Ordering::Relaxed);
+        let new: Vec<(u32, u32)> = pairs.into_iter().filter(|p| seen.insert(*p)).collect();
+        new.par_iter().for_each(|&(a, b)| {
+            m.verify(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize]))
         });
     }
     m.finish()

@@ -7,10 +7,12 @@
 //! and every pair inside a block is a candidate, verified by its exact cosine. Work is about
 //! `probes² · n · √(2n) / 2` dot products instead of `n² / 2`.
 //!
-//! Default threshold 0.95: with all-MiniLM-L6-v2, texts that differ in case, punctuation,
-//! whitespace or a few words score ≥ 0.95, while distinct prompts on one topic ("write a poem
-//! about the sea" / "... about the moon") typically score 0.6–0.9; below 0.9 distinct but
-//! related instructions start to merge. The README's table reports recall per kind of copy.
+//! Default threshold 0.95: high enough that distinct real records rarely merge (on the
+//! README's corpus of 1,200 distinct Alpaca records, one pair reaches it: two answers about agile
+//! software development), and low enough to catch copies that keep the wording but change case,
+//! whitespace, sentence order or a few words. Lower thresholds catch more paraphrases and merge
+//! more distinct records on one topic; the README's table gives recall and precision at 0.95 and
+//! 0.9.
 
 use crate::near::{Clusters, Merger, bucket_pairs};
 use rayon::prelude::*;

@@ -48,6 +48,9 @@ pub fn hint(e: &gleaner_core::Error) -> Option<String> {
         Error::Recipe { .. } => Some(
             "`gleaner recipes show car` prints a valid recipe to start from; the README documents every key".into(),
         ),
+        Error::Invalid(m) if m.starts_with("dedup ") => {
+            Some("`gleaner dedup --help` lists every option and its values".into())
+        }
         Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
             Some("check the path; relative paths are resolved from the current directory".into())
         }

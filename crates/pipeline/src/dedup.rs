@@ -107,6 +107,15 @@ impl DedupSettings {
                 Unit::parse(u).ok_or_else(|| Error::Invalid(format!("dedup unit `{u}`: use auto, word or char")))?
             }
         };
+        let (lo, hi) = if d.method == DedupMethod::Semantic { (-1.0, 1.0) } else { (0.0, 1.0) };
+        if let Some(t) = d.threshold
+            && !(t > lo && t <= hi)
+        {
+            return Err(Error::Invalid(format!("dedup threshold {t}: must be in ({lo}, {hi}]")));
+        }
+        if d.perms.is_some_and(|p| p == 0 || p > 1024) || d.ngram == Some(0) {
+            return Err(Error::Invalid("dedup perms must be in 1..=1024 and ngram at least 1".into()));
+        }
         Ok(DedupSettings {
             method: d.method,
             fields: d.fields,

@@ -7,6 +7,7 @@ mod util;
 
 mod badinput;
 mod csv;
+mod dedup;
 mod embed;
 mod ifd;
 mod lcg;

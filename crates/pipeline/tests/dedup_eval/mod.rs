@@ -62,6 +62,8 @@ pub struct Score {
     /// Dropped rows whose kept representative is of their family / of another family.
     pub true_drops: usize,
     pub false_drops: usize,
+    /// `(dropped row, its representative)` of the wrong drops.
+    pub false_pairs: Vec<(usize, usize)>,
     /// Clusters holding two or more families.
     pub mixed_clusters: usize,
     pub rows: Vec<RowOutcome>,
@@ -105,7 +107,7 @@ pub fn evaluate(ds: &Dataset, truth: &[Truth], method: DedupMethod, threshold: O
     for k in kinds.values_mut() {
         k.mean_jaccard /= k.copies.max(1) as f64;
     }
-    let (mut true_drops, mut false_drops) = (0, 0);
+    let (mut true_drops, mut false_drops, mut false_pairs) = (0, 0, Vec::new());
     let mut families: HashMap<usize, std::collections::BTreeSet<i64>> = HashMap::new();
     for (i, r) in rows.iter().enumerate() {
         if let Some(k) = r.dup_of {
@@ -113,6 +115,7 @@ pub fn evaluate(ds: &Dataset, truth: &[Truth], method: DedupMethod, threshold: O
                 true_drops += 1;
             } else {
                 false_drops += 1;
+                false_pairs.push((i, k));
             }
         }
         if let Some(c) = r.cluster {
@@ -126,6 +129,7 @@ pub fn evaluate(ds: &Dataset, truth: &[Truth], method: DedupMethod, threshold: O
         kinds,
         true_drops,
         false_drops,
+        false_pairs,
         mixed_clusters,
         rows,
     }
