@@ -95,8 +95,9 @@ fn semantic_finds_copies_with_minilm() {
     assert!(s.precision() >= 0.99, "semantic precision {}", s.precision());
     // the embeddings side file is reused on a second run
     let again = evaluate(&ds, &truth, DedupMethod::Semantic, None, work.path());
-    let key = |rows: &[gleaner_pipeline::dedup::RowOutcome]| -> Vec<(Option<String>, Option<usize>, Option<usize>, u64)> {
-        rows.iter().map(|r| (r.dropped.clone(), r.cluster, r.dup_of, r.similarity.to_bits())).collect()
-    };
+    let key =
+        |rows: &[gleaner_pipeline::dedup::RowOutcome]| -> Vec<(Option<String>, Option<usize>, Option<usize>, u64)> {
+            rows.iter().map(|r| (r.dropped.clone(), r.cluster, r.dup_of, r.similarity.to_bits())).collect()
+        };
     assert_eq!(key(&again.rows), key(&s.rows));
 }
