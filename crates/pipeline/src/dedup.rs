@@ -580,3 +580,24 @@ pub fn dedup(
     };
     Ok((rows, summary))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gleaner_core::Turn;
+
+    #[test]
+    fn fields_and_turns_pick_the_text() {
+        let mut r = Record::alpaca("Sum these.", "1 2", "3");
+        assert_eq!(field_text(&r, DedupFields::Prompt, DedupTurns::All), "Sum these.\n1 2");
+        assert_eq!(field_text(&r, DedupFields::Response, DedupTurns::All), "3");
+        assert_eq!(field_text(&r, DedupFields::All, DedupTurns::All), "Sum these.\n1 2\n3");
+        r.system = Some("Be brief.".into());
+        r.turns.push(Turn { role: Role::User, content: "And 4 5?".into() });
+        r.turns.push(Turn { role: Role::Assistant, content: "9".into() });
+        assert_eq!(field_text(&r, DedupFields::Prompt, DedupTurns::All), "Sum these.\n1 2\nAnd 4 5?");
+        assert_eq!(field_text(&r, DedupFields::Response, DedupTurns::All), "3\n9");
+        assert_eq!(field_text(&r, DedupFields::All, DedupTurns::All), "Be brief.\nSum these.\n1 2\n3\nAnd 4 5?\n9");
+        assert_eq!(field_text(&r, DedupFields::All, DedupTurns::User), "Be brief.\nSum these.\n1 2\nAnd 4 5?");
+    }
+}
