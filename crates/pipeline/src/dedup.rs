@@ -197,6 +197,9 @@ pub struct SetReport {
     pub examples: Vec<(String, String, String, f64)>,
 }
 
+/// A cluster in the report: its size, the kept text, up to three dropped `(text, similarity)`.
+pub type ClusterExample = (usize, String, Vec<(String, f64)>);
+
 /// The stage's report.
 #[derive(Debug, Clone, Default)]
 pub struct DedupSummary {
@@ -214,8 +217,8 @@ pub struct DedupSummary {
     pub clusters: usize,
     /// Candidate pairs, verified pairs, accepted pairs.
     pub pairs: (u64, u64, u64),
-    /// The largest clusters: size, the kept text, up to three dropped `(text, similarity)`.
-    pub largest: Vec<(usize, String, Vec<(String, f64)>)>,
+    /// The largest clusters.
+    pub largest: Vec<ClusterExample>,
     /// Per evaluation set.
     pub against: Vec<SetReport>,
     /// The side file.
@@ -332,6 +335,9 @@ fn set_name(path: &str) -> String {
     Path::new(path).file_stem().map_or_else(|| path.to_string(), |s| s.to_string_lossy().into_owned())
 }
 
+/// A pool row's match: (evaluation set index, kind, evaluation row, similarity).
+type EvalMatch = (usize, &'static str, usize, f64);
+
 /// Finds, per pool row, the first evaluation set (in the order given) whose prompts it
 /// matches, and counts matches per set.
 fn decontaminate(
@@ -339,10 +345,10 @@ fn decontaminate(
     inputs: &DedupInputs<'_>,
     work: &WorkDir,
     obs: &dyn Observer,
-) -> Result<(Vec<Option<(usize, &'static str, usize, f64)>>, Vec<SetReport>)> {
+) -> Result<(Vec<Option<EvalMatch>>, Vec<SetReport>)> {
     let s = inputs.settings;
     let n = view.len();
-    let mut first: Vec<Option<(usize, &'static str, usize, f64)>> = vec![None; n];
+    let mut first: Vec<Option<EvalMatch>> = vec![None; n];
     if inputs.against.is_empty() {
         return Ok((first, Vec::new()));
     }
