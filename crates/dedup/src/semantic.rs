@@ -99,7 +99,7 @@ fn spherical_kmeans(v: &[f32], dim: usize, k: usize, iterations: usize, seed: u6
 
 /// Clusters rows whose embeddings (row-major, `dim` wide) have cosine ≥ the threshold.
 pub fn semantic_clusters(data: &[f32], dim: usize, opts: &SemanticOptions) -> Clusters {
-    let n = if dim == 0 { 0 } else { data.len() / dim };
+    let n = data.len().checked_div(dim).unwrap_or(0);
     let v = normalized(data, dim);
     let m = Merger::new(n);
     if n < 2 {
