@@ -127,6 +127,9 @@ pub enum Command {
     /// Run a method preset (`car`, `cherry`, `superfilter`, `superfilter-d`, `lcg`,
     /// `pre-experience`) or a recipe (`--recipe FILE.toml|NAME`) end to end.
     Run(RunArgs),
+    /// Drop duplicates (exact, MinHash near-duplicates or semantic) and rows whose prompt
+    /// matches an evaluation set (`--against`).
+    Dedup(DedupArgs),
     /// List the bundled recipes, or print one as TOML (`recipes show NAME`).
     Recipes(RecipesArgs),
     /// Install or list models.
@@ -797,4 +800,115 @@ pub struct TrainQualityArgs {
     /// Token budget of one embedding batch.
     #[arg(long, default_value_t = 8192)]
     pub batch_tokens: usize,
+}
+
+/// `gleaner dedup --method`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DedupMethodArg {
+    /// Equal after normalisation: Unicode NFKC, lower case, punctuation and whitespace folded.
+    Exact,
+    /// Word 5-gram Jaccard >= threshold (default 0.8): MinHash-LSH candidates, each verified by
+    /// exact Jaccard.
+    Minhash,
+    /// Cosine of MiniLM embeddings >= threshold (default 0.95), k-means blocking.
+    Semantic,
+}
+
+/// `gleaner dedup --fields`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DedupFieldsArg {
+    /// The instruction and input (every user turn of a multi-turn record).
+    Prompt,
+    /// The response (every assistant turn).
+    Response,
+    /// The whole record (system prompt, input and the turns `--turns` names).
+    All,
+}
+
+/// `gleaner dedup --turns`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum DedupTurnsArg {
+    /// Every turn.
+    All,
+    /// Only the user turns (with `--fields all`).
+    User,
+}
+
+/// `gleaner dedup --unit`.
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum UnitArg {
+    /// Words; characters for text that is mostly CJK.
+    Auto,
+    /// Words.
+    Word,
+    /// Characters (CJK text).
+    Char,
+}
+
+/// `gleaner dedup IN -o OUT`.
+#[derive(Debug, Args)]
+pub struct DedupArgs {
+    /// Input file: .json, .jsonl, .parquet or .csv (not needed for `--explain` alone or
+    /// `--merge-signatures`).
+    pub input: Option<PathBuf>,
+    /// Input format, instead of detecting it from the extension.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
+    pub format: Option<String>,
+    /// What to do with a bad record.
+    #[arg(long, value_enum, default_value = "fail")]
+    pub on_error: OnErrorArg,
+    /// Use only the first N accepted rows.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output.
+    #[command(flatten)]
+    pub out: OutputArgs,
+    /// Directory for the side file `dedup-METHOD-FIELDS.parquet` (`dup_cluster`, `dup_of`,
+    /// `similarity`, `status`, `reason` per row) and summary.json (default: OUT.gleaner/).
+    #[arg(long)]
+    pub work_dir: Option<PathBuf>,
+    /// How rows are compared.
+    #[arg(long, value_enum, default_value = "minhash")]
+    pub method: DedupMethodArg,
+    /// What is compared.
+    #[arg(long, value_enum, default_value = "all")]
+    pub fields: DedupFieldsArg,
+    /// Multi-turn records with `--fields all`: every turn or the user turns only.
+    #[arg(long, value_enum, default_value = "all")]
+    pub turns: DedupTurnsArg,
+    /// Which row of a duplicate cluster stays: `first`, `longest` (most characters) or
+    /// `score:COLUMN` (highest value of a numeric record field, for example `score:score` for
+    /// CaR's released file, or a side file `score:PATH:COLUMN`).
+    #[arg(long, default_value = "first")]
+    pub keep: String,
+    /// Jaccard threshold (minhash, default 0.8) or cosine threshold (semantic, default 0.95).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// MinHash permutations (default 128).
+    #[arg(long)]
+    pub perms: Option<usize>,
+    /// Shingle size (default 5).
+    #[arg(long)]
+    pub ngram: Option<usize>,
+    /// Shingle unit.
+    #[arg(long, value_enum)]
+    pub unit: Option<UnitArg>,
+    /// Sentence encoder of the semantic method (default all-MiniLM-L6-v2).
+    #[arg(long)]
+    pub embedder: Option<String>,
+    /// Evaluation sets (files of prompts): drop pool rows whose prompt matches one exactly, as
+    /// a near-duplicate, or (with `--method semantic`) semantically. Give IN before this flag.
+    #[arg(long, num_args = 1..)]
+    pub against: Vec<PathBuf>,
+    /// Print the bands × rows derived from the threshold and the S-curve P(candidate) at
+    /// Jaccard 0.50..1.00 (stdout), then run if IN is given.
+    #[arg(long)]
+    pub explain: bool,
+    /// Write the MinHash signature file of IN (one shard) here instead of deduplicating.
+    #[arg(long, conflicts_with = "merge_signatures")]
+    pub signatures_out: Option<PathBuf>,
+    /// Cluster the rows of several shards' signature files together; writes a CSV (`-o` or
+    /// stdout) with file, row, id, dup_cluster, dup_of and similarity per row.
+    #[arg(long, num_args = 1..)]
+    pub merge_signatures: Vec<PathBuf>,
 }

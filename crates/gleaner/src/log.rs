@@ -62,6 +62,9 @@ pub fn hint(e: &gleaner_core::Error) -> Option<String> {
             Some("choose a writable output path (-o) and work directory (--work-dir); nothing was computed".into())
         }
         Error::Other(m) if m.contains("(os error 28)") => Some(no_space_hint()),
+        Error::Invalid(m) if m.starts_with("dedup ") => {
+            Some("`gleaner dedup --help` lists every option and its values".into())
+        }
         Error::Io { error, .. } if error.kind() == std::io::ErrorKind::NotFound => {
             Some("check the path; relative paths are resolved from the current directory".into())
         }

@@ -23,6 +23,7 @@
 
 pub mod cached;
 pub mod cluster;
+pub mod dedup;
 pub mod embed;
 pub mod ifd;
 pub mod ifd_plan;

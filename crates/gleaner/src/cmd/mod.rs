@@ -2,6 +2,7 @@
 
 mod cluster;
 mod convert;
+mod dedup;
 mod embed;
 mod lcg_labelled;
 mod merge;
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Select(s) => select::run(s),
         Command::Merge(a) => merge::run(a),
         Command::Run(r) => run::run(r, precision),
+        Command::Dedup(d) => dedup::run(d),
         Command::Recipes(r) => recipes::run(r),
         Command::Models(m) => models::run(m),
         Command::Train(t) => train::run(t),

@@ -20,7 +20,7 @@ pub fn run(a: RunArgs, precision: Option<PrecisionChoice>) -> Result<()> {
 }
 
 /// The work directory for a run.
-fn work_dir(dir: Option<&PathBuf>, out: Option<&PathBuf>) -> WorkDir {
+pub(super) fn work_dir(dir: Option<&PathBuf>, out: Option<&PathBuf>) -> WorkDir {
     match (dir, out) {
         (Some(d), _) => WorkDir { dir: d.clone() },
         (None, Some(o)) => WorkDir::for_output(o),
@@ -227,7 +227,7 @@ fn recipe_file(a: RecipeRunArgs, precision: Option<PrecisionChoice>) -> Result<(
 }
 
 /// Validates, reads, runs, writes the output, the summary and `summary.json`.
-fn execute(
+pub(super) fn execute(
     mut r: Recipe,
     text: &str,
     source: &Path,

@@ -38,6 +38,7 @@ fn car(a: SelectCarArgs) -> Result<()> {
         models: Vec::new(),
         stages: Default::default(),
         main_column: Some("score".into()),
+        dedup: Vec::new(),
     };
     outcome.check_counts()?;
     let kept = outcome.kept_records(&ds)?;

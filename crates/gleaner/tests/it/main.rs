@@ -11,6 +11,7 @@ mod corrupt;
 mod csv;
 mod determinism;
 mod disk;
+mod dedup;
 mod embed;
 mod ifd;
 mod lcg;

@@ -26,6 +26,7 @@ const BUNDLED_FILES: &[(&str, &str)] = &[
     ("ifd-length", include_str!("../../recipes/ifd-length.toml")),
     ("ifd-quality-car", include_str!("../../recipes/ifd-quality-car.toml")),
     ("lcg-quality-floor", include_str!("../../recipes/lcg-quality-floor.toml")),
+    ("dedup-then-car", include_str!("../../recipes/dedup-then-car.toml")),
 ];
 
 /// Every bundled recipe, the six presets first.
@@ -298,6 +299,45 @@ pub fn validate(r: &Recipe, text: &str, path: &Path) -> Result<()> {
                     ));
                 }
                 cols.insert(c.into.clone());
+            }
+            Stage::Dedup(d) => {
+                if let Some(k) = &d.keep {
+                    match gleaner_dedup::Keep::parse(k) {
+                        None => {
+                            return Err(err(
+                                i,
+                                Some("keep"),
+                                format!("`{k}`: use `first`, `longest` or `score:COLUMN`"),
+                            ));
+                        }
+                        Some(gleaner_dedup::Keep::Score(c)) => need(&cols, "keep", &c)?,
+                        Some(_) => {}
+                    }
+                }
+                let (lo, hi) = if d.method == DedupMethod::Semantic { (-1.0, 1.0) } else { (0.0, 1.0) };
+                if let Some(t) = d.threshold
+                    && !(t > lo && t <= hi)
+                {
+                    return Err(err(i, Some("threshold"), format!("{t}: must be in ({lo}, {hi}]")));
+                }
+                if d.perms.is_some_and(|p| p == 0 || p > 1024) {
+                    return Err(err(i, Some("perms"), "must be in 1..=1024".into()));
+                }
+                if d.ngram == Some(0) {
+                    return Err(err(i, Some("ngram"), "must be at least 1".into()));
+                }
+                if let Some(u) = &d.unit
+                    && gleaner_dedup::Unit::parse(u).is_none()
+                {
+                    return Err(err(i, Some("unit"), format!("`{u}`: use auto, word or char")));
+                }
+                if d.turns == DedupTurns::User && d.fields != DedupFields::All {
+                    return Err(err(
+                        i,
+                        Some("turns"),
+                        "`turns = \"user\"` applies to `fields = \"all\"` (prompt is the user turns already)".into(),
+                    ));
+                }
             }
             Stage::Classify(_) => {
                 if !clustered {

@@ -38,6 +38,9 @@ pub enum Stage {
     Combine(Combine),
     /// LCG's classifier on pseudo-labelled centroid neighbours: adds `confidence`.
     Classify(Classify),
+    /// Drops duplicates (exact, MinHash near-duplicates or semantic) and rows whose prompt
+    /// matches an evaluation set.
+    Dedup(Dedup),
     /// The selection rule: the kept rows and why.
     Select(Select),
     /// How the kept rows are written.
@@ -55,6 +58,7 @@ impl Stage {
             Stage::Filter(_) => "filter",
             Stage::Combine(_) => "combine",
             Stage::Classify(_) => "classify",
+            Stage::Dedup(_) => "dedup",
             Stage::Select(_) => "select",
             Stage::Write(_) => "write",
         }
@@ -559,6 +563,105 @@ pub struct Write {
     /// (`cluster` is written as a decimal string, as CaR's released file has it).
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub annotate: IndexMap<String, String>,
+}
+
+/// How a dedup stage compares rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DedupMethod {
+    /// Equal after normalisation (NFKC, case, punctuation, whitespace).
+    Exact,
+    /// Word 5-gram Jaccard ≥ threshold (default 0.8), MinHash-LSH candidates verified exactly.
+    #[default]
+    Minhash,
+    /// Cosine of sentence embeddings ≥ threshold (default 0.95), k-means blocking.
+    Semantic,
+}
+
+impl DedupMethod {
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            DedupMethod::Exact => "exact",
+            DedupMethod::Minhash => "minhash",
+            DedupMethod::Semantic => "semantic",
+        }
+    }
+}
+
+/// Which text of a record a dedup stage compares.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DedupFields {
+    /// The prompt: the instruction and input (every user turn of a multi-turn record).
+    Prompt,
+    /// The response (every assistant turn).
+    Response,
+    /// The whole record: system prompt, input and the turns `turns` names.
+    #[default]
+    All,
+}
+
+impl DedupFields {
+    /// The name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            DedupFields::Prompt => "prompt",
+            DedupFields::Response => "response",
+            DedupFields::All => "all",
+        }
+    }
+}
+
+/// Which turns of a multi-turn record `fields = "all"` covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DedupTurns {
+    /// Every turn.
+    #[default]
+    All,
+    /// The user turns only (with the system prompt and input).
+    User,
+}
+
+/// `stage = "dedup"`: drops rows whose prompt matches an evaluation set (`against`), then
+/// every duplicate but one per cluster (`keep`). Each row gets `dup_cluster`, `dup_of` and
+/// `similarity` in the side file `dedup-METHOD-FIELDS.parquet`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dedup {
+    /// `exact`, `minhash` or `semantic`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub method: DedupMethod,
+    /// `prompt`, `response` or `all`.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub fields: DedupFields,
+    /// Multi-turn records: `all` turns or `user` turns only.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub turns: DedupTurns,
+    /// Which row of a cluster stays: `first` (default), `longest` or `score:COLUMN`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep: Option<String>,
+    /// Jaccard (minhash, default 0.8) or cosine (semantic, default 0.95) threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// MinHash permutations (default 128).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub perms: Option<usize>,
+    /// Shingle size in units (default 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ngram: Option<usize>,
+    /// Shingle unit: `auto` (words; characters for CJK text), `word` or `char`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+    /// Semantic: the sentence encoder when no earlier `embed` stage's embeddings are reused
+    /// (default all-MiniLM-L6-v2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    /// Evaluation sets (files of prompts): pool rows whose prompt matches one exactly, as a
+    /// near-duplicate (MinHash) or, with `method = "semantic"`, semantically, are dropped.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub against: Vec<String>,
 }
 
 fn is_default<T: Default + PartialEq>(t: &T) -> bool {

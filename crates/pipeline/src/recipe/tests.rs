@@ -57,3 +57,19 @@ fn impossible_order_names_stage_line_and_key() {
     let e = err_of("name = \"x\"\n[[stage]]\nstage = \"cluster\"\npca = 0.95\nk = \"car\"\nn_init = 3\nseed = 1\n");
     assert!(e.contains("needs embeddings"), "{e}");
 }
+
+#[test]
+fn dedup_stage_is_checked() {
+    let e = err_of("name = \"x\"\n[[stage]]\nstage = \"dedup\"\nkeep = \"score:quality\"\n");
+    assert!(e.contains("`quality`") && e.contains("key `keep`"), "{e}");
+    let e = err_of("name = \"x\"\n[[stage]]\nstage = \"dedup\"\nkeep = \"best\"\n");
+    assert!(e.contains("first") && e.contains("longest"), "{e}");
+    let e = err_of("name = \"x\"\n[[stage]]\nstage = \"dedup\"\nthreshold = 1.5\n");
+    assert!(e.contains("threshold"), "{e}");
+    let e = err_of("name = \"x\"\n[[stage]]\nstage = \"dedup\"\nmethod = \"fuzzy\"\n");
+    assert!(e.contains("fuzzy"), "{e}");
+    let e = err_of("name = \"x\"\n[[stage]]\nstage = \"dedup\"\nfields = \"prompt\"\nturns = \"user\"\n");
+    assert!(e.contains("turns"), "{e}");
+    let ok = "name = \"x\"\n[[stage]]\nstage = \"score\"\nscorer = \"random\"\n[[stage]]\nstage = \"dedup\"\nmethod = \"exact\"\nkeep = \"score:random\"\n";
+    validate(&parse(ok, Path::new("r.toml")).unwrap(), ok, Path::new("r.toml")).unwrap();
+}

@@ -8,6 +8,7 @@
 //! up kept or dropped, and [`RunOutcome::check_counts`] proves that the counts add up.
 
 mod columns;
+mod dedup_stage;
 mod model_stages;
 mod outcome;
 mod select;
@@ -57,6 +58,8 @@ struct State<'a> {
     /// What each model stage ran: its identity and precision.
     models: Vec<StageRecord>,
     annotate: indexmap::IndexMap<String, String>,
+    /// Reports of the dedup stages.
+    dedup: Vec<crate::dedup::DedupSummary>,
 }
 
 impl<'a> State<'a> {
@@ -123,6 +126,7 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
         picks: None,
         models: Vec::new(),
         annotate: indexmap::IndexMap::new(),
+        dedup: Vec::new(),
     };
     let mut log = StageLog::default();
     let mut select_rule = None;
@@ -134,6 +138,7 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
             Stage::Embed(e) => model_stages::embed(&mut st, e)?,
             Stage::Cluster(c) => model_stages::cluster(&mut st, c)?,
             Stage::Classify(c) => model_stages::classify(&mut st, c)?,
+            Stage::Dedup(d) => dedup_stage::dedup(&mut st, d)?,
             Stage::Filter(f) => columns::filter(&mut st, f)?,
             Stage::Combine(c) => columns::combine(&mut st, c)?,
             Stage::Select(s) => {
@@ -148,7 +153,8 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
         Some(p) => p,
         None => st.active.iter().map(|&index| Pick { index, reason: gleaner_select::Reason::Passed }).collect(),
     };
-    let outcome = RunOutcome::new(recipe, ds, picks, st.dropped, st.cols, st.annotate, st.models, log, select_rule);
+    let mut outcome = RunOutcome::new(recipe, ds, picks, st.dropped, st.cols, st.annotate, st.models, log, select_rule);
+    outcome.dedup = st.dedup;
     outcome.check_counts()?;
     Ok(outcome)
 }

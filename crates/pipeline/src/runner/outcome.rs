@@ -45,6 +45,8 @@ pub struct RunOutcome {
     pub stages: StageLog,
     /// The column the selection ranked by, shown first in the summary.
     pub main_column: Option<String>,
+    /// The reports of the dedup stages (largest clusters, evaluation-set matches).
+    pub dedup: Vec<crate::dedup::DedupSummary>,
 }
 
 impl RunOutcome {
@@ -78,6 +80,7 @@ impl RunOutcome {
             models,
             stages,
             main_column,
+            dedup: Vec::new(),
         }
     }
 
@@ -176,6 +179,9 @@ impl RunOutcome {
                 writeln!(s, "  {name} (all)  {}", Distribution::of(v.iter().copied().filter(|x| !x.is_nan())).line());
             let _ = writeln!(s, "  {name} (kept) {}", Distribution::of(self.picks.iter().map(|p| v[p.index])).line());
         }
+        for d in &self.dedup {
+            s.push_str(&d.render());
+        }
         for m in &self.models {
             let _ = writeln!(s, "  {}: {} ({})", m.stage, m.identity, m.precision);
         }
@@ -208,6 +214,7 @@ impl RunOutcome {
             "dropped": self.dropped.iter().map(|(r, n)| json!({"reason": r, "rows": n})).collect::<Vec<_>>(),
             "skipped_on_read": self.skipped.iter().map(|(r, n)| json!({"reason": r, "rows": n})).collect::<Vec<_>>(),
             "scores": scores,
+            "dedup": self.dedup.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
             "models": self.models.iter().map(|m| json!({"stage": m.stage, "model": m.identity, "precision": m.precision})).collect::<Vec<_>>(),
             "stages": self.stages.rows().iter().map(|(n, t, m)| json!({"stage": n, "wall_s": t, "peak_rss_mib": m})).collect::<Vec<_>>(),
             "gleaner": env!("CARGO_PKG_VERSION"),
