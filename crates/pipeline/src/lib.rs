@@ -31,6 +31,7 @@ pub mod lcg;
 pub mod models;
 pub mod preexp;
 pub mod recipe;
+pub mod report;
 pub mod runner;
 pub mod score;
 pub mod scorers;

@@ -6,6 +6,7 @@ mod embed;
 mod lcg_labelled;
 mod models;
 mod recipes;
+mod report;
 mod run;
 mod score;
 mod select;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Score(s) => score::run(s, precision),
         Command::Select(s) => select::run(s),
         Command::Run(r) => run::run(r, precision),
+        Command::Report(r) => report::run(r),
         Command::Recipes(r) => recipes::run(r),
         Command::Models(m) => models::run(m),
         Command::Train(t) => train::run(t),

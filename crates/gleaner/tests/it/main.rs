@@ -13,6 +13,7 @@ mod lcg;
 mod presets;
 mod quality;
 mod recipes;
+mod report;
 mod resume;
 mod roundtrip;
 mod select;
