@@ -156,14 +156,13 @@ pub fn build_with(work: &Path, ds: &Dataset, opts: &ReportOptions, obs: &dyn Obs
     let mut notes = Vec::new();
     let (map, no_map) = match summary["embeddings"].as_str() {
         Some(file) => (Some(map(&work.join(file), ds, obs)?), String::new()),
-        None => (None, "This recipe computed no embeddings, so there is no map (recipes with an `embed` stage get one).".into()),
+        None => (
+            None,
+            "This recipe computed no embeddings, so there is no map (recipes with an `embed` stage get one).".into(),
+        ),
     };
     let k = rows.iter().filter(|r| r.kept).count();
-    let baselines = if opts.no_baselines {
-        Vec::new()
-    } else {
-        baselines(ds, k, &mut notes, obs)?
-    };
+    let baselines = if opts.no_baselines { Vec::new() } else { baselines(ds, k, &mut notes, obs)? };
     let models = summary["models"]
         .as_array()
         .map(|a| {
@@ -233,7 +232,8 @@ fn map(path: &Path, ds: &Dataset, obs: &dyn Observer) -> Result<Map> {
             axes: (String::new(), String::new()),
         });
     }
-    let (pca, y) = gleaner_cluster::Pca::fit_transform(&x, rows.len(), m.dim, gleaner_cluster::PcaTarget::Components(2))?;
+    let (pca, y) =
+        gleaner_cluster::Pca::fit_transform(&x, rows.len(), m.dim, gleaner_cluster::PcaTarget::Components(2))?;
     let kcomp = pca.n_components();
     obs.info(&format!("report map: PCA of {} embedded rows", rows.len()));
     let points = rows

@@ -24,8 +24,13 @@ fn chromium() -> Option<PathBuf> {
 
 /// Runs headless Chromium on `page` with `args`; returns (stdout, stderr).
 pub fn browse(browser: &Path, page: &Path, args: &[&str]) -> (String, String) {
+    browse_at(browser, page, "", args)
+}
+
+/// [`browse`] at a fragment of the page (`#row-3`).
+pub fn browse_at(browser: &Path, page: &Path, fragment: &str, args: &[&str]) -> (String, String) {
     let profile = tmp();
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let url = format!("file://{}{fragment}", page.canonicalize().unwrap().display());
     let out = Command::new(browser)
         .args([
             "--headless",
@@ -212,9 +217,15 @@ fn report_renders_in_headless_chromium_with_the_runs_counts() {
     assert_eq!(attr_values(&dom, "data-points")[0], "150");
     assert!(dom.contains("data-sampled=\"false\""));
 
-    // the payload is text, not markup, wherever it appears (examples, map data)
-    assert!(!dom.contains("<script>window.__gleaner_pwned"));
-    assert!(!dom.contains("__gleaner_pwned = 1</script>"));
+    // the payload is text, not markup: in the DOM the script built for its map point (the page
+    // opened on row 3 pins it), and in the map data
+    let (pinned, _) = browse_at(&browser, &page, "#row-3", &["--dump-dom"]);
+    let card = pinned.split("id=\"pick\"").nth(1).unwrap();
+    assert!(card.contains("&lt;script&gt;window.__gleaner_pwned = 1&lt;/script&gt; Is this escaped?"), "{card:.2000}");
+    for d in [&dom, &pinned] {
+        assert!(!d.contains("<script>window.__gleaner_pwned"));
+        assert!(!d.contains("__gleaner_pwned = 1</script>"));
+    }
     let html = std::fs::read_to_string(&page).unwrap();
     assert!(html.contains("\\u003cscript\\u003ewindow.__gleaner_pwned"), "payload in the map data");
     assert_eq!(html.matches("<script").count(), 3, "only the page's own script elements");
@@ -239,7 +250,8 @@ fn the_error_trap_and_the_console_check_can_fail() {
     let dir = tmp();
     let mut r = gleaner_report::html::Report { recipe: "broken".into(), ..Default::default() };
     r.rows.push(gleaner_report::html::Row::default());
-    let html = gleaner_report::html::render(&r).replace("\"use strict\";", "\"use strict\"; setTimeout(function () { null.x; }, 0);");
+    let html = gleaner_report::html::render(&r)
+        .replace("\"use strict\";", "\"use strict\"; setTimeout(function () { null.x; }, 0);");
     let page = dir.path().join("broken.html");
     std::fs::write(&page, html).unwrap();
     let (dom, stderr) = browse(&browser, &page, &["--dump-dom", "--virtual-time-budget=1000"]);
@@ -262,9 +274,28 @@ fn report_screenshots() {
     let dir = tmp();
     let input = root().join("data/sample/alpaca_en_demo.json").display().to_string();
     let runs: [(&str, Vec<&str>, &[(&str, u32)]); 3] = [
-        ("car", vec!["run", "car", &input, "--n1", "100"], &[("funnel", 520), ("scores", 640), ("map-section", 860), ("coverage", 560), ("baselines", 760), ("run", 700)]),
-        ("superfilter", vec!["run", "superfilter", &input, "--limit", "120", "--ratio", "0.1"], &[("funnel", 420), ("scores", 1000)]),
-        ("lcg", vec!["run", "lcg", &input, "--k", "10", "--pseudo", "20", "--seeds", "2", "--budget", "150"], &[("scores", 420), ("map-section", 860)]),
+        (
+            "car",
+            vec!["run", "car", &input, "--n1", "100"],
+            &[
+                ("funnel", 520),
+                ("scores", 640),
+                ("map-section", 860),
+                ("coverage", 560),
+                ("baselines", 760),
+                ("run", 700),
+            ],
+        ),
+        (
+            "superfilter",
+            vec!["run", "superfilter", &input, "--limit", "120", "--ratio", "0.1"],
+            &[("funnel", 420), ("scores", 1000)],
+        ),
+        (
+            "lcg",
+            vec!["run", "lcg", &input, "--k", "10", "--pseudo", "20", "--seeds", "2", "--budget", "150"],
+            &[("scores", 420), ("map-section", 860)],
+        ),
     ];
     for (name, mut args, sections) in runs {
         let out = dir.path().join(format!("{name}.json")).display().to_string();
@@ -275,8 +306,16 @@ fn report_screenshots() {
             let shot = shots.join(format!("{name}-{section}.png"));
             let url_page = page.with_file_name(format!("only-{section}.html"));
             // the same page, opened on one section (the script hides the others)
-            std::fs::write(&url_page, std::fs::read_to_string(&page).unwrap().replace("<body>", &format!("<body data-only=\"{section}\">"))).unwrap();
-            browse(&browser, &url_page, &[&format!("--screenshot={}", shot.display()), &format!("--window-size=1000,{height}")]);
+            std::fs::write(
+                &url_page,
+                std::fs::read_to_string(&page).unwrap().replace("<body>", &format!("<body data-only=\"{section}\">")),
+            )
+            .unwrap();
+            browse(
+                &browser,
+                &url_page,
+                &[&format!("--screenshot={}", shot.display()), &format!("--window-size=1000,{height}")],
+            );
         }
     }
 }

@@ -69,15 +69,27 @@
     svg.addEventListener("mouseleave", function () {
       tip.hidden = true;
     });
-    svg.addEventListener("click", function (e) {
-      var c = pointOf(e.target);
-      if (!c) return;
+    function select(c) {
       if (selected) selected.classList.remove("sel");
       selected = c;
       c.classList.add("sel");
       pick.textContent = "";
       pick.appendChild(card(data[+c.getAttribute("data-i")], cols, true));
+    }
+    svg.addEventListener("click", function (e) {
+      var c = pointOf(e.target);
+      if (c) select(c);
     });
+    // report.html#row-N opens on input row N (0-based), when the map draws it
+    var m = /^#row-(\d+)$/.exec(location.hash);
+    if (m) {
+      for (var i = 0; i < data.length; i++) {
+        if (data[i].p === +m[1]) {
+          var c = svg.querySelector('circle[data-i="' + i + '"]');
+          if (c) select(c);
+        }
+      }
+    }
   }
   // a page opened on one section (the README's screenshots): hide the others
   var only = document.body.getAttribute("data-only");

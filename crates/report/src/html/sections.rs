@@ -70,7 +70,8 @@ pub fn header(r: &Report) -> String {
     for n in &r.notes {
         let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
     }
-    let warnings: Vec<String> = r.columns.iter().flat_map(|c| collapse(c).into_iter().map(|w| format!("{}: {w}", c.name))).collect();
+    let warnings: Vec<String> =
+        r.columns.iter().flat_map(|c| collapse(c).into_iter().map(|w| format!("{}: {w}", c.name))).collect();
     if !warnings.is_empty() {
         let _ = write!(s, "<div class=\"warn\" id=\"collapse-summary\"><strong>Scorer warnings</strong><ul>");
         for w in warnings {
@@ -243,7 +244,12 @@ whole pool. The x range covers the 0.5th to 99.5th percentile of all values; val
         let (mut all, nan, scored) = scored_values(c);
         let kept: Vec<f64> =
             r.rows.iter().zip(&c.values).filter(|(row, x)| row.kept && x.is_finite()).map(|(_, &x)| x).collect();
-        let _ = write!(s, "<figure class=\"score\" id=\"score-{}\"><figcaption><code>{}</code>", esc(&c.name), esc(&c.name));
+        let _ = write!(
+            s,
+            "<figure class=\"score\" id=\"score-{}\"><figcaption><code>{}</code>",
+            esc(&c.name),
+            esc(&c.name)
+        );
         if r.main_column.as_deref() == Some(c.name.as_str()) {
             s.push_str(" (the selection ranked by this column)");
         }
@@ -371,7 +377,7 @@ pub fn map(r: &Report) -> String {
     s.push_str(
         "<p>Kept rows are the larger points with a dark outline; dropped rows are small and faded. \
 Colours are clusters (the colour-blind-safe Okabe–Ito palette, repeating every 7 clusters; hovering a point names its cluster). \
-Hover a point to read its record; click to pin it below the map.</p>",
+Hover a point to read its record; click to pin it beside the map (<code>report.html#row-N</code> opens on input row N).</p>",
     );
     let points: Vec<Point> = m
         .points
@@ -465,7 +471,11 @@ pub fn coverage(r: &Report) -> String {
         .collect();
     s.push_str(&svg::bars(&bars, max, 110.0, "rows and kept rows per cluster"));
     if order.len() > COVERAGE_BARS {
-        let _ = write!(s, "<p class=\"muted\">The chart shows the {COVERAGE_BARS} largest clusters; the table lists all {}.</p>", order.len());
+        let _ = write!(
+            s,
+            "<p class=\"muted\">The chart shows the {COVERAGE_BARS} largest clusters; the table lists all {}.</p>",
+            order.len()
+        );
     }
     s.push_str("<details><summary>Every cluster</summary><table class=\"coverage\"><tr><th>cluster</th><th class=\"n\">rows</th><th class=\"n\">kept</th></tr>");
     for (c, (n, k)) in &per {
@@ -585,7 +595,11 @@ If the rows were independent of each other's choice, two selections of these siz
             BoxRow { label: "this selection".into(), class: "bx-kept".into(), q: pick(&mut mine.iter().copied()) },
         ];
         for (j, b) in r.baselines.iter().enumerate() {
-            rows.push(BoxRow { label: b.name.clone(), class: format!("bx-base{j}"), q: pick(&mut b.kept.iter().copied()) });
+            rows.push(BoxRow {
+                label: b.name.clone(),
+                class: format!("bx-base{j}"),
+                q: pick(&mut b.kept.iter().copied()),
+            });
         }
         let _ = write!(s, "<figure class=\"score\"><figcaption><code>{}</code></figcaption>", esc(&c.name));
         s.push_str(&svg::boxes(&rows, &c.name));

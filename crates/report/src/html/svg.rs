@@ -151,13 +151,7 @@ pub fn histogram(series: &[Series], lo: f64, hi: f64, marker: Option<(f64, &str)
         let _ = write!(path, " L{:.1},{:.1} Z", ml + pw, ys(0.0));
         let _ = write!(s, r#"<path class="{}" d="{path}"><title>{}</title></path>"#, esc(&se.class), esc(&se.name));
     }
-    let _ = write!(
-        s,
-        r#"<line class="axis" x1="{ml}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/>"#,
-        ml + pw,
-        mt + ph,
-        mt + ph
-    );
+    let _ = write!(s, r#"<line class="axis" x1="{ml}" x2="{:.1}" y1="{:.1}" y2="{:.1}"/>"#, ml + pw, mt + ph, mt + ph);
     for t in ticks(lo, hi, 5) {
         let _ = write!(
             s,
@@ -351,8 +345,9 @@ pub fn scatter(points: &[Point], x_label: &str, y_label: &str) -> String {
         let cx = m + pw * (p.x - x0) / (x1 - x0);
         let cy = m + ph * (1.0 - (p.y - y0) / (y1 - y0));
         let colour = p.colour.map_or(String::new(), |c| format!(" c{}", c % PALETTE.len()));
-        let r = if p.top { 4.0 } else { 2.6 };
-        let _ = write!(s, r#"<circle class="{}{colour}" cx="{cx:.1}" cy="{cy:.1}" r="{r}" data-i="{}"/>"#, p.class, p.data);
+        let r = if p.top { 4.5 } else { 3.0 };
+        let _ =
+            write!(s, r#"<circle class="{}{colour}" cx="{cx:.1}" cy="{cy:.1}" r="{r}" data-i="{}"/>"#, p.class, p.data);
     }
     s.push_str("</svg>");
     s

@@ -34,7 +34,12 @@ fn synthetic(n: usize) -> Report {
         input: "in.json".into(),
         version: "0".into(),
         rows,
-        drops: vec![DropRule { stage: 1, stage_kind: "select".into(), reason: "outside the budget".into(), rows: n - kept }],
+        drops: vec![DropRule {
+            stage: 1,
+            stage_kind: "select".into(),
+            reason: "outside the budget".into(),
+            rows: n - kept,
+        }],
         columns: vec![ScoreColumn { name: "ifd_ppl".into(), values, scored: vec![true; n] }],
         main_column: Some("ifd_ppl".into()),
         map: Some(map),
