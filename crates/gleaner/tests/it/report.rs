@@ -5,7 +5,8 @@
 //! message and trap no script error; the screenshot must not be blank.
 //!
 //! `GLEANER_REPORT_SHOTS=DIR cargo test --release -p gleaner --test it -- --ignored report_screenshots`
-//! writes the README's screenshots (car, superfilter and lcg on the bundled sample).
+//! writes the README's screenshots (car, superfilter and lcg on the bundled sample, with the
+//! settings of scripts/demo.sh; `GLEANER_REPORT_RUNS=DIR` reuses the work dirs of such runs).
 
 use crate::util::{ok, root, skip, tmp};
 use std::path::{Path, PathBuf};
@@ -297,11 +298,23 @@ fn report_screenshots() {
             &[("scores", 420), ("map-section", 860)],
         ),
     ];
+    // GLEANER_REPORT_RUNS=DIR: reuse DIR/NAME.json.gleaner of earlier runs with these settings
+    // (the page is rendered again by `gleaner report`)
+    let runs_dir = std::env::var_os("GLEANER_REPORT_RUNS").map(PathBuf::from);
     for (name, mut args, sections) in runs {
-        let out = dir.path().join(format!("{name}.json")).display().to_string();
-        args.extend(["-o", &out]);
-        ok(&args);
-        let page = dir.path().join(format!("{name}.json.gleaner/report.html"));
+        let page = dir.path().join(format!("{name}.html"));
+        match &runs_dir {
+            Some(d) => {
+                let work = d.join(format!("{name}.json.gleaner")).display().to_string();
+                ok(&["report", &work, "-o", &page.display().to_string()]);
+            }
+            None => {
+                let out = dir.path().join(format!("{name}.json")).display().to_string();
+                args.extend(["-o", &out]);
+                ok(&args);
+                std::fs::copy(dir.path().join(format!("{name}.json.gleaner/report.html")), &page).unwrap();
+            }
+        }
         for (section, height) in sections {
             let shot = shots.join(format!("{name}-{section}.png"));
             let url_page = page.with_file_name(format!("only-{section}.html"));
