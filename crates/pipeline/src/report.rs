@@ -268,8 +268,8 @@ fn baselines(ds: &Dataset, k: usize, notes: &mut Vec<String>, obs: &dyn Observer
             }
         }
         let mut how = match name {
-            "random" => format!("{k} rows drawn at random (the bundled `random` recipe, seed 42)"),
-            _ => format!("the {k} rows with the longest responses in SmolLM2 tokens (the bundled `longest` recipe)"),
+            "random" => format!("{k} rows drawn at random (the bundled random recipe, seed 42)"),
+            _ => format!("the {k} rows with the longest responses in SmolLM2 tokens (the bundled longest recipe)"),
         };
         let res = crate::runner::run(&r, ds, &RunOptions { work: work.clone() }, obs);
         let res = match res {

@@ -216,7 +216,7 @@ pub struct BoxRow {
 /// Horizontal box plots on one axis (whiskers p5–p95, box p25–p75, median line).
 pub fn boxes(rows: &[BoxRow], x_label: &str) -> String {
     let (w, ml, mr, row_h) = (440.0, 110.0, 14.0, 26.0);
-    let h = 36.0 + row_h * rows.len() as f64;
+    let h = 48.0 + row_h * rows.len() as f64;
     let pw = w - ml - mr;
     let qs: Vec<f64> = rows.iter().filter_map(|r| r.q).flat_map(|q| [q[0], q[4]]).collect();
     let mut lo = qs.iter().copied().fold(f64::INFINITY, f64::min);
