@@ -215,7 +215,7 @@ fn map(path: &Path, ds: &Dataset, obs: &dyn Observer) -> Result<Map> {
         m.row_id.iter().enumerate().filter_map(|(j, id)| at.get(id).map(|&i| (i, j))).collect();
     let embedded = rows.len();
     if rows.len() > html::MAP_MAX_POINTS {
-        rows.sort_by_key(|&(i, _)| (html::mix(i as u64 ^ 0x6d61_70), i));
+        rows.sort_by_key(|&(i, _)| (html::mix(i as u64 ^ 0x006d_6170), i));
         rows.truncate(html::MAP_MAX_POINTS);
     }
     rows.sort_unstable();

@@ -274,7 +274,9 @@ fn report_screenshots() {
     std::fs::create_dir_all(&shots).unwrap();
     let dir = tmp();
     let input = root().join("data/sample/alpaca_en_demo.json").display().to_string();
-    let runs: [(&str, Vec<&str>, &[(&str, u32)]); 3] = [
+    // (method, its arguments, the sections to capture with their window heights)
+    type Shots<'a> = (&'a str, Vec<&'a str>, &'a [(&'a str, u32)]);
+    let runs: [Shots<'_>; 3] = [
         (
             "car",
             vec!["run", "car", &input, "--n1", "100"],

@@ -11,7 +11,7 @@ pub fn count(n: usize) -> String {
     let s = n.to_string();
     let mut o = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             o.push(',');
         }
         o.push(c);
@@ -354,7 +354,7 @@ fn round4(x: f64) -> Option<f64> {
 pub fn map(r: &Report) -> String {
     let mut s = String::from("<section id=\"map-section\"><h2>Map of the rows</h2>");
     let Some(m) = &r.map else {
-        let _ = write!(s, "<p id=\"map-note\" data-points=\"0\">{}</p></section>\n", esc(&r.no_map));
+        let _ = writeln!(s, "<p id=\"map-note\" data-points=\"0\">{}</p></section>", esc(&r.no_map));
         return s;
     };
     let sampled = m.points.len() < m.embedded;
@@ -418,9 +418,9 @@ Hover a point to read its record; click to pin it beside the map (<code>report.h
             }
         })
         .collect();
-    let _ = write!(
+    let _ = writeln!(
         s,
-        "<script type=\"application/json\" id=\"map-cols\">{}</script><script type=\"application/json\" id=\"map-data\">{}</script></section>\n",
+        "<script type=\"application/json\" id=\"map-cols\">{}</script><script type=\"application/json\" id=\"map-data\">{}</script></section>",
         script_json(&cols),
         script_json(&data)
     );
@@ -656,6 +656,6 @@ pub fn run(r: &Report) -> String {
         })
         .collect();
     s.push_str(&svg::bars(&bars, r.stages.iter().map(|t| t.wall_s).fold(0.0, f64::max), 130.0, "wall time per stage"));
-    let _ = write!(s, "<h3>Recipe</h3><pre class=\"recipe\">{}</pre></section>\n", esc(&r.recipe_toml));
+    let _ = writeln!(s, "<h3>Recipe</h3><pre class=\"recipe\">{}</pre></section>", esc(&r.recipe_toml));
     s
 }

@@ -21,7 +21,7 @@ pub fn tick_label(x: f64) -> String {
         return "0".into();
     }
     let a = x.abs();
-    if a >= 1e5 || a < 1e-3 {
+    if !(1e-3..1e5).contains(&a) {
         format!("{x:.1e}")
     } else if a >= 100.0 {
         format!("{x:.0}")
