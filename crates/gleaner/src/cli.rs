@@ -130,6 +130,8 @@ pub enum Command {
     /// Drop duplicates (exact, MinHash near-duplicates or semantic) and rows whose prompt
     /// matches an evaluation set (`--against`).
     Dedup(DedupArgs),
+    /// Render a run's selection report (one self-contained HTML page) from its work directory.
+    Report(ReportArgs),
     /// List the bundled recipes, or print one as TOML (`recipes show NAME`).
     Recipes(RecipesArgs),
     /// Install or list models.
@@ -414,6 +416,9 @@ pub struct RunCommon {
     /// ./gleaner-work).
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Do not write the HTML report (WORKDIR/report.html).
+    #[arg(long)]
+    pub no_report: bool,
 }
 
 /// `gleaner run`: a preset (subcommand) or a recipe (`--recipe`).
@@ -452,6 +457,9 @@ pub struct RecipeRunArgs {
     /// Directory for side files and summary.json.
     #[arg(long)]
     pub work_dir: Option<PathBuf>,
+    /// Do not write the HTML report (WORKDIR/report.html).
+    #[arg(long)]
+    pub no_report: bool,
     /// Keep this many rows (overrides the selection stage's size).
     #[arg(long, conflicts_with = "ratio")]
     pub budget: Option<usize>,
@@ -461,6 +469,25 @@ pub struct RecipeRunArgs {
     /// Seed of every clustering and random stage.
     #[arg(long)]
     pub seed: Option<u64>,
+}
+
+/// `gleaner report WORKDIR -o report.html`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The run's work directory (OUT.gleaner/, or --work-dir): summary.json and side files.
+    pub work_dir: PathBuf,
+    /// The HTML file to write (default: WORKDIR/report.html).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// Read the records from this file instead of the run's input (same rows, moved).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+    /// Input format, instead of detecting it from the extension.
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(gleaner_read::Format::NAMES))]
+    pub format: Option<String>,
+    /// Leave out the `random` and `longest` baselines.
+    #[arg(long)]
+    pub no_baselines: bool,
 }
 
 /// `gleaner recipes`.

@@ -34,6 +34,7 @@ pub mod lock;
 pub mod models;
 pub mod preexp;
 pub mod recipe;
+pub mod report;
 pub mod runner;
 pub mod score;
 pub mod scorers;

@@ -3,7 +3,10 @@
 //! What a data engineer wants to know about a file before and after selection:
 //! [`Stats`] (counts, shapes, turns, length percentiles, empty fields, duplicates) and
 //! [`Distribution`] (summary of any score column, used for IQE dataset quality and for the
-//! kept-vs-all comparison in run summaries).
+//! kept-vs-all comparison in run summaries), and [`html`]: the selection report, one
+//! self-contained HTML page per run.
+
+pub mod html;
 
 use gleaner_core::{Role, rowid::content_hash};
 use gleaner_read::Dataset;

@@ -84,7 +84,7 @@ pub fn run(a: DedupArgs) -> Result<()> {
     stages.push(Stage::Write(Write::default()));
     let recipe = Recipe { name: "dedup".into(), description: String::new(), stages };
     let work = super::run::work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
-    super::run::execute(recipe, "", &PathBuf::from("dedup"), &input(&a)?, &a.out, work, None)
+    super::run::execute(recipe, "", &PathBuf::from("dedup"), &input(&a)?, &a.out, work, None, false)
 }
 
 /// The text settings a signature file records (shards merge only when they agree).

@@ -8,6 +8,7 @@ mod lcg_labelled;
 mod merge;
 mod models;
 mod recipes;
+mod report;
 mod run;
 mod score;
 mod select;
@@ -40,6 +41,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Merge(a) => merge::run(a),
         Command::Run(r) => run::run(r, precision),
         Command::Dedup(d) => dedup::run(d),
+        Command::Report(r) => report::run(r),
         Command::Recipes(r) => recipes::run(r),
         Command::Models(m) => models::run(m),
         Command::Train(t) => train::run(t),

@@ -161,7 +161,7 @@ fn preset(c: RunCommand, precision: Option<PrecisionChoice>) -> Result<()> {
     };
     let work = work_dir(common.work_dir.as_ref(), common.out.output.as_ref());
     let source = PathBuf::from(format!("preset:{}", recipe.name));
-    execute(recipe, "", &source, &common.input, &common.out, work, precision)
+    execute(recipe, "", &source, &common.input, &common.out, work, precision, !common.no_report)
 }
 
 /// Applies the command line's overrides to a recipe (flags win over the recipe's values);
@@ -223,10 +223,12 @@ fn recipe_file(a: RecipeRunArgs, precision: Option<PrecisionChoice>) -> Result<(
         limit: a.limit.or(read.limit),
     };
     let work = work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
-    execute(r, "", &source, &input, &a.out, work, precision)
+    execute(r, "", &source, &input, &a.out, work, precision, !a.no_report)
 }
 
-/// Validates, reads, runs, writes the output, the summary and `summary.json`.
+/// Validates, reads, runs, writes the output, the summary, `summary.json`, the per-row file
+/// and (unless `report` is false) `report.html`.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn execute(
     mut r: Recipe,
     text: &str,
@@ -235,6 +237,7 @@ pub(super) fn execute(
     out: &OutputArgs,
     work: WorkDir,
     precision: Option<PrecisionChoice>,
+    report: bool,
 ) -> Result<()> {
     for st in &mut r.stages {
         match st {
@@ -255,10 +258,16 @@ pub(super) fn execute(
     super::write_records(&ds, &kept, out)?;
     eprint!("{}", outcome.render());
     let summary = outcome.write_summary(&work.dir)?;
+    outcome.write_rows(&ds, &work.dir)?;
     crate::log::info(format!(
         "side files and {} in {}",
         summary.file_name().unwrap().to_string_lossy(),
         work.dir.display()
     ));
+    if report {
+        let page = work.dir.join("report.html");
+        let report = gleaner_pipeline::report::build_with(&work.dir, &ds, &Default::default(), &obs)?;
+        super::report::write(&report, &page)?;
+    }
     Ok(())
 }

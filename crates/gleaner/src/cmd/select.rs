@@ -27,11 +27,20 @@ fn car(a: SelectCarArgs) -> Result<()> {
     let mut columns = std::collections::BTreeMap::new();
     columns.insert("score".to_string(), scores);
     columns.insert("cluster".to_string(), labs.iter().map(|l| ids[l.as_str()]).collect());
+    let mut row_drop = vec![Some(0); ds.len()];
+    picks.iter().for_each(|p| row_drop[p.index] = None);
     let outcome = RunOutcome {
         recipe: "select car".into(),
         rows_in: ds.len(),
         skipped: Vec::new(),
         dropped: vec![("not in the top n1 nor a cluster's best".into(), ds.len() - picks.len())],
+        drop_stage: vec![0],
+        row_drop,
+        stage_kinds: vec!["select".into()],
+        recipe_toml: String::new(),
+        input: ds.path.clone(),
+        column_stage: Default::default(),
+        embeddings: None,
         picks,
         columns,
         annotate: Default::default(),

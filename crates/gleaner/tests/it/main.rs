@@ -21,6 +21,7 @@ mod props_formats;
 mod props_parsers;
 mod quality;
 mod recipes;
+mod report;
 mod resume;
 mod roundtrip;
 mod select;

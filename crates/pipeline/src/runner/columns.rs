@@ -10,8 +10,8 @@ use gleaner_core::Result;
 pub(super) fn filter(st: &mut State<'_>, f: &Filter) -> Result<()> {
     let col = st.cols.get(&f.column).cloned().unwrap_or_default();
     let before = st.active.len();
-    st.active.retain(|&r| !col[r].is_nan());
-    st.drop_rows(format!("{} not computable (NaN)", f.column), before - st.active.len());
+    let nan = st.retain_active(|r| !col[r].is_nan());
+    st.drop_rows(format!("{} not computable (NaN)", f.column), &nan);
     type Bound<'a> = (Option<f64>, &'a str, fn(f64, f64) -> bool);
     let bounds: [Bound<'_>; 4] = [
         (f.below, "≥", |x, b| x < b),
@@ -19,17 +19,19 @@ pub(super) fn filter(st: &mut State<'_>, f: &Filter) -> Result<()> {
         (f.above, "≤", |x, b| x > b),
         (f.at_least, "<", |x, b| x >= b),
     ];
-    let mut failed: Vec<(String, usize)> = Vec::new();
+    let mut failed: Vec<(String, Vec<usize>)> = Vec::new();
     for (bound, op, keep) in bounds {
         let Some(b) = bound else { continue };
-        let before = st.active.len();
-        st.active.retain(|&r| keep(col[r], b));
-        failed.push((format!("{} {op} {b}", f.column), before - st.active.len()));
+        let gone = st.retain_active(|r| keep(col[r], b));
+        failed.push((format!("{} {op} {b}", f.column), gone));
     }
     match &f.reason {
         // one stated reason for the whole bound
-        Some(reason) if !failed.is_empty() => st.drop_rows(reason.clone(), failed.iter().map(|x| x.1).sum()),
-        _ => failed.into_iter().for_each(|(why, n)| st.drop_rows(why, n)),
+        Some(reason) if !failed.is_empty() => {
+            let rows: Vec<usize> = failed.into_iter().flat_map(|x| x.1).collect();
+            st.drop_rows(reason.clone(), &rows)
+        }
+        _ => failed.into_iter().for_each(|(why, rows)| st.drop_rows(why, &rows)),
     }
     let base = match f.ratio_of {
         RatioOf::Input => st.ds.len(),
@@ -47,13 +49,12 @@ pub(super) fn filter(st: &mut State<'_>, f: &Filter) -> Result<()> {
         } else {
             st.active.sort_by(|&a, &b| col[b].total_cmp(&col[a]));
         }
-        let cut = st.active.len().saturating_sub(top);
-        st.active.truncate(top);
+        let cut = st.active.split_off(top.min(st.active.len()));
         let why = f
             .reason
             .clone()
             .filter(|_| f.below.is_none() && f.at_most.is_none() && f.above.is_none() && f.at_least.is_none());
-        st.drop_rows(why.unwrap_or_else(|| format!("outside the top {top} by {}", f.column)), cut);
+        st.drop_rows(why.unwrap_or_else(|| format!("outside the top {top} by {}", f.column)), &cut);
     }
     st.obs.info(&format!("filter on {}: {} of {before} rows remain", f.column, st.active.len()));
     Ok(())

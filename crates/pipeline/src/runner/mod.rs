@@ -13,7 +13,7 @@ mod model_stages;
 mod outcome;
 mod select;
 
-pub use outcome::{RunOutcome, StageRecord};
+pub use outcome::{ROWS_FILE, RunOutcome, StageRecord};
 
 use crate::recipe::{Recipe, Stage};
 use crate::stages::StageLog;
@@ -39,6 +39,8 @@ struct Embedded {
     identity: String,
     /// The text view embedded (names the clustering side file).
     text: String,
+    /// The side file holding the matrix (its file name in the work dir).
+    file: String,
 }
 
 /// The state of a run between stages.
@@ -54,6 +56,14 @@ struct State<'a> {
     /// Number of clusters of the last clustering.
     k: usize,
     dropped: Vec<(String, usize)>,
+    /// The stage (index into the recipe) of each entry of `dropped`.
+    drop_stage: Vec<usize>,
+    /// Per input row: the index into `dropped` of the rule that dropped it.
+    row_drop: Vec<Option<u32>>,
+    /// The stage being run (index into the recipe).
+    stage_no: usize,
+    /// The stage (index into the recipe) that computed each column.
+    column_stage: BTreeMap<String, usize>,
     picks: Option<Vec<Pick>>,
     /// What each model stage ran: its identity and precision.
     models: Vec<StageRecord>,
@@ -79,6 +89,7 @@ impl<'a> State<'a> {
             col[r] = v;
         }
         self.cols.insert(name.to_string(), col);
+        self.column_stage.insert(name.to_string(), self.stage_no);
     }
 
     /// Column `name` for the rows in play.
@@ -106,9 +117,22 @@ impl<'a> State<'a> {
         Ok((Matrix::new(&ids, &pos, e.matrix.dim, data), e.identity.clone()))
     }
 
-    /// Records rows dropped by a rule (zero counts too: the report shows every rule that ran).
-    fn drop_rows(&mut self, reason: String, n: usize) {
-        self.dropped.push((reason, n));
+    /// Records the input rows `rows` as dropped by a rule (zero rows too: the report shows every
+    /// rule that ran). The count is the length of the list, so per-row fates and counts agree.
+    fn drop_rows(&mut self, reason: String, rows: &[usize]) {
+        let at = self.dropped.len() as u32;
+        for &r in rows {
+            self.row_drop[r] = Some(at);
+        }
+        self.dropped.push((reason, rows.len()));
+        self.drop_stage.push(self.stage_no);
+    }
+
+    /// Keeps the rows in play for which `keep` holds and returns the others (in their order).
+    fn retain_active(&mut self, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+        let (kept, gone): (Vec<usize>, Vec<usize>) = self.active.iter().partition(|&&r| keep(r));
+        self.active = kept;
+        gone
     }
 }
 
@@ -123,6 +147,10 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
         emb: None,
         k: 0,
         dropped: Vec::new(),
+        drop_stage: Vec::new(),
+        row_drop: vec![None; ds.len()],
+        stage_no: 0,
+        column_stage: BTreeMap::new(),
         picks: None,
         models: Vec::new(),
         annotate: indexmap::IndexMap::new(),
@@ -130,7 +158,8 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
     };
     let mut log = StageLog::default();
     let mut select_rule = None;
-    for stage in &recipe.stages {
+    for (no, stage) in recipe.stages.iter().enumerate() {
+        st.stage_no = no;
         log.begin(stage.kind());
         match stage {
             Stage::Read(_) => {}
@@ -153,7 +182,19 @@ pub fn run(recipe: &Recipe, ds: &Dataset, opts: &RunOptions, obs: &dyn Observer)
         Some(p) => p,
         None => st.active.iter().map(|&index| Pick { index, reason: gleaner_select::Reason::Passed }).collect(),
     };
-    let mut outcome = RunOutcome::new(recipe, ds, picks, st.dropped, st.cols, st.annotate, st.models, log, select_rule);
+    let parts = outcome::Parts {
+        picks,
+        dropped: st.dropped,
+        drop_stage: st.drop_stage,
+        row_drop: st.row_drop,
+        columns: st.cols,
+        column_stage: st.column_stage,
+        embeddings: st.emb.map(|e| e.file),
+        annotate: st.annotate,
+        models: st.models,
+        stages: log,
+    };
+    let mut outcome = RunOutcome::new(recipe, ds, parts, select_rule);
     outcome.dedup = st.dedup;
     outcome.check_counts()?;
     Ok(outcome)

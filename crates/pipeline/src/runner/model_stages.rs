@@ -51,7 +51,7 @@ pub(super) fn score(st: &mut State<'_>, s: &Score) -> Result<()> {
 /// `stage = "embed"`.
 pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
     let view = st.view()?;
-    let (matrix, identity) = if e.text == "prompt-states" {
+    let (matrix, identity, file) = if e.text == "prompt-states" {
         let t = template(e.template.as_deref(), Template::Alpaca)?;
         let p = resolve_precision(e.precision, ModelFamily::Exact);
         let lm = crate::models::load_lm(&e.model, p)?;
@@ -60,27 +60,29 @@ pub(super) fn embed(st: &mut State<'_>, e: &Embed) -> Result<()> {
         let (ppl, m) = crate::preexp::prompt_stage(&view, &lm, t, max_length, &prec, st.work, st.obs)?;
         drop(view);
         st.scatter("prompt_ppl", &ppl);
-        (m, format!("{}:prompt-states:{}@{prec}", lm.model.identity(), t.name()))
+        let file = format!("prompt-states-{}.parquet", t.name());
+        (m, format!("{}:prompt-states:{}@{prec}", lm.model.identity(), t.name()), file)
     } else {
         let p = resolve_precision(e.precision, ModelFamily::SentenceEncoder);
         let enc = crate::models::load_embedder(&e.model, e.batch_tokens.unwrap_or(8192), p)?;
         let prec = record_model(st, "embed", &enc.identity(), p);
         let chunk = e.chunk_rows.unwrap_or(crate::embed::EMBED_CHUNK_ROWS).max(1);
-        let m = if e.text == "prompt" {
+        let (m, side) = if e.text == "prompt" {
             let t = template(e.template.as_deref(), Template::Alpaca)?;
             let name = format!("prompt-{}", t.name());
             let side = st.work.side(&format!("embeddings-{name}.parquet"))?;
             let render = move |r: &gleaner_core::Record| crate::preexp::instruct_text(t, r);
-            crate::embed::embed_rendered(&view, &enc, &name, &render, &prec, chunk, &side, st.obs)?
+            (crate::embed::embed_rendered(&view, &enc, &name, &render, &prec, chunk, &side, st.obs)?, side)
         } else {
             let text = TextKind::parse(&e.text).ok_or_else(|| Error::Invalid(format!("unknown text `{}`", e.text)))?;
             let side = st.work.side(&format!("embeddings-{}.parquet", file_part(&text.name())))?;
-            crate::embed::embed_stage(&view, &enc, &text, &prec, chunk, &side, st.obs)?
+            (crate::embed::embed_stage(&view, &enc, &text, &prec, chunk, &side, st.obs)?, side)
         };
         drop(view);
-        (m, format!("{}:{}@{prec}", enc.identity(), e.text))
+        let file = side.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        (m, format!("{}:{}@{prec}", enc.identity(), e.text), file)
     };
-    st.emb = Some(Embedded { rows: st.active.clone(), matrix, identity, text: e.text.clone() });
+    st.emb = Some(Embedded { rows: st.active.clone(), matrix, identity, text: e.text.clone(), file });
     Ok(())
 }
 

@@ -22,6 +22,26 @@ pub struct StageRecord {
     pub precision: String,
 }
 
+/// What the stage runner collected, handed to [`RunOutcome::new`].
+pub(super) struct Parts {
+    pub picks: Vec<Pick>,
+    pub dropped: Vec<(String, usize)>,
+    pub drop_stage: Vec<usize>,
+    pub row_drop: Vec<Option<u32>>,
+    pub columns: BTreeMap<String, Vec<f64>>,
+    pub column_stage: BTreeMap<String, usize>,
+    pub embeddings: Option<String>,
+    pub annotate: indexmap::IndexMap<String, String>,
+    pub models: Vec<StageRecord>,
+    pub stages: StageLog,
+}
+
+/// The per-row side file of a run (`rows.parquet` in the work dir): each input row's fate
+/// (`kept` 1/0), the kept reason or the drop rule (`reason`), the recipe stage that dropped it
+/// (`stage`, -1 when kept), its position in the output (`order`, -1 when dropped) and every
+/// score column as `score.NAME`.
+pub const ROWS_FILE: &str = "rows.parquet";
+
 /// The result of [`super::run`].
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
@@ -35,6 +55,20 @@ pub struct RunOutcome {
     pub picks: Vec<Pick>,
     /// Dropped rows per reason, in the order the stages dropped them.
     pub dropped: Vec<(String, usize)>,
+    /// The recipe stage (0-based index) of each entry of `dropped`.
+    pub drop_stage: Vec<usize>,
+    /// Per input row: the index into `dropped` of the rule that dropped it (`None`: kept).
+    pub row_drop: Vec<Option<u32>>,
+    /// The recipe's stages, by kind (`score`, `filter`, …), in order.
+    pub stage_kinds: Vec<String>,
+    /// The recipe as TOML (what `gleaner recipes show` prints).
+    pub recipe_toml: String,
+    /// The input file.
+    pub input: std::path::PathBuf,
+    /// The stage (0-based index into the recipe) that computed each column.
+    pub column_stage: BTreeMap<String, usize>,
+    /// The side file (name in the work dir) of the last embeddings computed, if any.
+    pub embeddings: Option<String>,
     /// Every score column, one value per input row (NaN where not computed).
     pub columns: BTreeMap<String, Vec<f64>>,
     /// Fields added to the written records: field → column.
@@ -50,18 +84,7 @@ pub struct RunOutcome {
 }
 
 impl RunOutcome {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn new(
-        recipe: &Recipe,
-        ds: &Dataset,
-        picks: Vec<Pick>,
-        dropped: Vec<(String, usize)>,
-        columns: BTreeMap<String, Vec<f64>>,
-        annotate: indexmap::IndexMap<String, String>,
-        models: Vec<StageRecord>,
-        stages: StageLog,
-        select: Option<Select>,
-    ) -> RunOutcome {
+    pub(super) fn new(recipe: &Recipe, ds: &Dataset, parts: Parts, select: Option<Select>) -> RunOutcome {
         let main_column = match select {
             Some(Select::TopK(t)) => Some(t.by),
             Some(Select::Car(c)) => Some(c.by),
@@ -73,12 +96,19 @@ impl RunOutcome {
             recipe: recipe.name.clone(),
             rows_in: ds.len(),
             skipped: ds.accounting.reasons().into_iter().map(|(r, n)| (r.to_string(), n)).collect(),
-            picks,
-            dropped,
-            columns,
-            annotate,
-            models,
-            stages,
+            picks: parts.picks,
+            dropped: parts.dropped,
+            drop_stage: parts.drop_stage,
+            row_drop: parts.row_drop,
+            stage_kinds: recipe.stages.iter().map(|s| s.kind().to_string()).collect(),
+            recipe_toml: crate::recipe::to_toml(recipe),
+            input: std::fs::canonicalize(&ds.path).unwrap_or_else(|_| ds.path.clone()),
+            column_stage: parts.column_stage,
+            embeddings: parts.embeddings,
+            columns: parts.columns,
+            annotate: parts.annotate,
+            models: parts.models,
+            stages: parts.stages,
             main_column,
             dedup: Vec::new(),
         }
@@ -109,11 +139,18 @@ impl RunOutcome {
                 self.rows_in
             )));
         }
+        // every row has exactly one fate: kept, or dropped by one rule
+        for (r, d) in self.row_drop.iter().enumerate() {
+            if seen[r] == d.is_some() {
+                return Err(Error::Other(format!("internal: row {r} is kept and dropped, or neither")));
+            }
+        }
         Ok(())
     }
 
-    /// Columns in the order the summary shows them: the ranked column first.
-    fn shown_columns(&self) -> Vec<&str> {
+    /// Columns in the order the summary shows them: the ranked column first; derived columns
+    /// (cluster labels, distances, raw losses and token counts) are left out.
+    pub fn shown_columns(&self) -> Vec<&str> {
         let mut v: Vec<&str> = Vec::new();
         if let Some(m) = &self.main_column {
             v.push(m);
@@ -211,13 +248,23 @@ impl RunOutcome {
             "rows_in": self.rows_in,
             "kept": self.picks.len(),
             "kept_by_reason": self.kept_by_reason(),
-            "dropped": self.dropped.iter().map(|(r, n)| json!({"reason": r, "rows": n})).collect::<Vec<_>>(),
+            "dropped": self.dropped.iter().zip(&self.drop_stage)
+                .map(|((r, n), &s)| json!({"reason": r, "rows": n, "stage": s, "stage_kind": self.stage_kinds[s]}))
+                .collect::<Vec<_>>(),
             "skipped_on_read": self.skipped.iter().map(|(r, n)| json!({"reason": r, "rows": n})).collect::<Vec<_>>(),
             "scores": scores,
             "dedup": self.dedup.iter().map(|d| d.to_json()).collect::<Vec<_>>(),
             "models": self.models.iter().map(|m| json!({"stage": m.stage, "model": m.identity, "precision": m.precision})).collect::<Vec<_>>(),
             "stages": self.stages.rows().iter().map(|(n, t, m)| json!({"stage": n, "wall_s": t, "peak_rss_mib": m})).collect::<Vec<_>>(),
             "gleaner": env!("CARGO_PKG_VERSION"),
+            "input": self.input.display().to_string(),
+            "recipe_toml": self.recipe_toml,
+            "recipe_stages": self.stage_kinds,
+            "shown_columns": self.shown_columns(),
+            "column_stage": self.column_stage,
+            "main_column": self.main_column,
+            "embeddings": self.embeddings,
+            "rows_file": ROWS_FILE,
         })
     }
 
@@ -227,6 +274,39 @@ impl RunOutcome {
         let p = dir.join("summary.json");
         let text = serde_json::to_string_pretty(&self.to_json()).map_err(|e| Error::Other(e.to_string()))?;
         gleaner_core::atomic::write_bytes_atomic(&p, (text + "\n").as_bytes())?;
+        Ok(p)
+    }
+
+    /// Writes the per-row side file ([`ROWS_FILE`]) into `dir`, keyed by the row ids of `ds`.
+    pub fn write_rows(&self, ds: &Dataset, dir: &Path) -> Result<std::path::PathBuf> {
+        use gleaner_cache::{Column, SideTable};
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let n = self.rows_in;
+        let mut kept = vec![0i64; n];
+        let mut order = vec![-1i64; n];
+        let mut stage = vec![-1i64; n];
+        let mut reason = vec![String::new(); n];
+        for (i, p) in self.picks.iter().enumerate() {
+            kept[p.index] = 1;
+            order[p.index] = i as i64;
+            reason[p.index] = p.reason.label().to_string();
+        }
+        for (r, d) in self.row_drop.iter().enumerate() {
+            if let Some(d) = d {
+                reason[r] = self.dropped[*d as usize].0.clone();
+                stage[r] = self.drop_stage[*d as usize] as i64;
+            }
+        }
+        let mut t = SideTable::new(&ds.ids[..n], &ds.positions[..n]);
+        t.set("kept", Column::I64(kept));
+        t.set("order", Column::I64(order));
+        t.set("stage", Column::I64(stage));
+        t.set("reason", Column::Str(reason));
+        for (name, v) in &self.columns {
+            t.set(&format!("score.{name}"), Column::F64(v.clone()));
+        }
+        let p = dir.join(ROWS_FILE);
+        t.write(&p)?;
         Ok(p)
     }
 

@@ -27,8 +27,8 @@ pub(super) fn select(st: &mut State<'_>, s: &Select) -> Result<()> {
             });
             let n = size(t.budget, t.ratio, base);
             let score = st.cols.get(&t.by).cloned().unwrap_or_default();
-            let nan = active.iter().filter(|&&r| score[r].is_nan()).count();
-            st.drop_rows(format!("{} not computable (NaN)", t.by), nan);
+            let nan: Vec<usize> = active.iter().copied().filter(|&r| score[r].is_nan()).collect();
+            st.drop_rows(format!("{} not computable (NaN)", t.by), &nan);
             let opts = TopKOptions {
                 n,
                 ascending: t.ascending,
@@ -37,8 +37,8 @@ pub(super) fn select(st: &mut State<'_>, s: &Select) -> Result<()> {
             };
             // top_k works on input rows directly
             let picks = gleaner_select::top_k(&active, &score, &opts);
-            let kept = picks.len();
-            st.drop_rows(format!("outside the budget ({n} by {})", t.by), active.len() - nan - kept);
+            let outside = not_picked(&active, &picks, |r| !score[r].is_nan());
+            st.drop_rows(format!("outside the budget ({n} by {})", t.by), &outside);
             st.picks = Some(picks);
             return Ok(());
         }
@@ -82,7 +82,14 @@ pub(super) fn select(st: &mut State<'_>, s: &Select) -> Result<()> {
         }
     };
     let picks: Vec<Pick> = local.into_iter().map(|p| Pick { index: active[p.index], reason: p.reason }).collect();
-    st.drop_rows(why, active.len() - picks.len());
+    let rest = not_picked(&active, &picks, |_| true);
+    st.drop_rows(why, &rest);
     st.picks = Some(picks);
     Ok(())
+}
+
+/// The rows of `active` that pass `eligible` and are not among `picks`, in their order.
+fn not_picked(active: &[usize], picks: &[Pick], eligible: impl Fn(usize) -> bool) -> Vec<usize> {
+    let kept: std::collections::HashSet<usize> = picks.iter().map(|p| p.index).collect();
+    active.iter().copied().filter(|&r| eligible(r) && !kept.contains(&r)).collect()
 }
