@@ -71,7 +71,12 @@ impl TextEmbedder {
     pub fn load(model: &str, text: TextKind, precision: crate::recipe::PrecisionChoice) -> Result<TextEmbedder> {
         let p = crate::models::resolve_precision(precision, crate::models::ModelFamily::SentenceEncoder);
         let encoder = crate::models::load_embedder(model, 8192, p)?;
-        Ok(TextEmbedder { encoder, text, chunk_rows: EMBED_CHUNK_ROWS, precision: crate::models::precision_name(p).into() })
+        Ok(TextEmbedder {
+            encoder,
+            text,
+            chunk_rows: EMBED_CHUNK_ROWS,
+            precision: crate::models::precision_name(p).into(),
+        })
     }
 
     /// The encoder's identity, as manifests name it.

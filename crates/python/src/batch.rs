@@ -96,7 +96,8 @@ fn finish(fields: Vec<Field>, arrays: Vec<ArrayRef>, rows: usize) -> Result<Vec<
         &arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(rows)),
     )
     .map_err(|e| Error::Batch(e.to_string()))?;
-    let mut w = arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &schema).map_err(|e| Error::Batch(e.to_string()))?;
+    let mut w =
+        arrow_ipc::writer::StreamWriter::try_new(Vec::new(), &schema).map_err(|e| Error::Batch(e.to_string()))?;
     w.write(&batch).map_err(|e| Error::Batch(e.to_string()))?;
     w.finish().map_err(|e| Error::Batch(e.to_string()))?;
     w.into_inner().map_err(|e| Error::Batch(e.to_string()))

@@ -20,7 +20,9 @@ fn load(spec: &str) -> Result<(recipe::Recipe, String, PathBuf), Error> {
         Ok((recipe::parse(&text, &path)?, text, path))
     } else {
         let r = recipe::find(spec).ok_or_else(|| {
-            Error::Option(format!("`{spec}` is neither a recipe file nor a bundled recipe (`gleaner recipes` lists them)"))
+            Error::Option(format!(
+                "`{spec}` is neither a recipe file nor a bundled recipe (`gleaner recipes` lists them)"
+            ))
         })?;
         Ok((r, String::new(), PathBuf::from(format!("bundled:{spec}"))))
     }
@@ -60,7 +62,8 @@ fn execute(spec: &str, input: &Path, output: &Path, work_dir: Option<PathBuf>) -
     let work = work_dir.map_or_else(|| WorkDir::for_output(output), |dir| WorkDir { dir });
     let outcome = run_recipe(&r, &ds, &RunOptions { work: work.clone() }, &Silent)?;
     let kept = outcome.kept_records(&ds)?;
-    let records = kept.records_in_memory().ok_or_else(|| Error::Batch("internal: kept records not in memory".into()))?;
+    let records =
+        kept.records_in_memory().ok_or_else(|| Error::Batch("internal: kept records not in memory".into()))?;
     gleaner_write::write(Some(output), records, &target(&ds, output))?;
     outcome.write_summary(&work.dir)?;
     let (idx, why) = outcome.picks.iter().map(|p| (ds.positions[p.index], p.reason.label())).unzip();
@@ -71,6 +74,12 @@ fn execute(spec: &str, input: &Path, output: &Path, work_dir: Option<PathBuf>) -
 /// `summary.json` to `work_dir` (default `OUTPUT.gleaner/`).
 #[pyfunction]
 #[pyo3(signature = (recipe, input, output, work_dir=None))]
-pub fn run(py: Python<'_>, recipe: &str, input: PathBuf, output: PathBuf, work_dir: Option<PathBuf>) -> PyResult<Outcome> {
+pub fn run(
+    py: Python<'_>,
+    recipe: &str,
+    input: PathBuf,
+    output: PathBuf,
+    work_dir: Option<PathBuf>,
+) -> PyResult<Outcome> {
     Ok(py.detach(|| execute(recipe, &input, &output, work_dir))?)
 }

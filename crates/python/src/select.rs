@@ -54,14 +54,15 @@ pub fn top_k(
 #[pyfunction]
 pub fn facility_location(py: Python<'_>, embeddings: &[u8], n: usize, d: usize, budget: usize) -> PyResult<Selection> {
     let x = matrix(embeddings, n, d)?;
-    let picks = py.detach(|| {
-        if budget == 0 || n == 0 {
-            return Ok(Vec::new());
-        }
-        let params = gleaner_cluster::FacilityParams::new(budget.min(n));
-        gleaner_cluster::facility_location(&x, n, d, &params).map(|r| r.picks)
-    })
-    .map_err(Error::from)?;
+    let picks = py
+        .detach(|| {
+            if budget == 0 || n == 0 {
+                return Ok(Vec::new());
+            }
+            let params = gleaner_cluster::FacilityParams::new(budget.min(n));
+            gleaner_cluster::facility_location(&x, n, d, &params).map(|r| r.picks)
+        })
+        .map_err(Error::from)?;
     Ok(picks.into_iter().map(|i| (i, gleaner_select::Reason::Diversity.label())).unzip())
 }
 
@@ -113,12 +114,13 @@ pub fn kmeans(
     n_init: usize,
 ) -> PyResult<(Vec<u32>, Vec<f32>)> {
     let x = matrix(embeddings, n, d)?;
-    let r = py.detach(|| {
-        let mut p = gleaner_cluster::KMeansParams::new(k);
-        p.seed = seed;
-        p.n_init = n_init.max(1);
-        gleaner_cluster::kmeans(&x, n, d, &p)
-    })
-    .map_err(Error::from)?;
+    let r = py
+        .detach(|| {
+            let mut p = gleaner_cluster::KMeansParams::new(k);
+            p.seed = seed;
+            p.n_init = n_init.max(1);
+            gleaner_cluster::kmeans(&x, n, d, &p)
+        })
+        .map_err(Error::from)?;
     Ok((r.labels, r.distance))
 }

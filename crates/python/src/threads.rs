@@ -24,7 +24,7 @@ extern "C" fn after_fork_in_child() {
 pub fn install_fork_guard() {
     // SAFETY: the handler only touches an atomic, which is async-signal-safe.
     unsafe {
-        libc::pthread_atfork(None, None, Some(after_fork_in_child));
+        libc::pthread_atfork(None, None, Some(after_fork_in_child as unsafe extern "C" fn()));
     }
 }
 

@@ -37,8 +37,9 @@ pub(crate) fn batch_values(
 ) -> std::result::Result<Vec<std::result::Result<serde_json::Value, String>>, arrow::error::ArrowError> {
     let mut buf = Vec::new();
     {
-        let mut w =
-            arrow_json::WriterBuilder::new().with_explicit_nulls(true).build::<_, arrow_json::writer::LineDelimited>(&mut buf);
+        let mut w = arrow_json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow_json::writer::LineDelimited>(&mut buf);
         w.write(batch)?;
         w.finish()?;
     }
