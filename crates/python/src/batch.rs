@@ -4,7 +4,7 @@
 //! as an IPC stream of their own.
 
 use crate::Error;
-use arrow::array::{ArrayRef, FixedSizeListArray, Float32Array, Float64Array, Int64Array};
+use arrow::array::{Array, ArrayRef, FixedSizeListArray, Float32Array, Float64Array, Int64Array};
 use arrow::buffer::NullBuffer;
 use arrow::datatypes::{DataType, Field, Schema};
 use arrow::record_batch::RecordBatch;
