@@ -40,7 +40,8 @@ def test_ifd_pyarrow_equals_cli(ifd, rows_parquet, cli_ifd) -> None:
     t = pq.read_table(rows_parquet)
     out = ifd(t)
     assert isinstance(out, pa.Table)
-    assert out.column_names == t.column_names + IFD_COLUMNS, "columns are added, none dropped"
+    assert out.column_names == t.column_names + ifd.columns, "columns are added, none dropped"
+    assert ifd.columns[:6] == IFD_COLUMNS
     assert out.num_rows == t.num_rows
     assert_ifd_equal(out, cli_ifd)
     # the empty output: NaN and 0 tokens, as the CLI writes
@@ -56,7 +57,7 @@ def test_datasets_map_local_parquet(ifd, rows_parquet, cli_ifd, monkeypatch, tmp
     # batches of 5 rows: the default dict batch of datasets.map(batched=True)
     scored = ds.map(ifd, batched=True, batch_size=5)
     assert scored.num_rows == ds.num_rows
-    assert scored.column_names == ds.column_names + IFD_COLUMNS
+    assert scored.column_names == ds.column_names + ifd.columns
     assert_ifd_equal(scored.data.table, cli_ifd)
 
 
