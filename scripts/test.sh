@@ -22,5 +22,15 @@ cargo build --release --locked -p gleaner
 # but fail when CI is set, so CI needs it installed.
 ./target/release/gleaner models fetch gemma-3-270m
 cargo test --release --locked --workspace
+
+# --- Python package and Ray Data (python/, crates/python) ------------------------------------
+# A venv with pinned maturin, pytest, pyarrow, datasets, polars and ray[data] (.venv-test/),
+# the wheel built and installed, then the pytest suite: scores from Python, datasets.map and
+# a 2-actor Ray Data pipeline against the CLI's on the same rows. CI is passed through, so a
+# missing prerequisite fails instead of skipping. Ray stays on 127.0.0.1, without token auth.
+PY=$(./scripts/python_venv.sh | tail -n 1)
+GLEANER_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/gleaner" RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 \
+    RAY_AUTH_MODE=disabled HF_DATASETS_OFFLINE=1 HF_HUB_OFFLINE=1 "$PY" -m pytest -q python/tests
+# ---------------------------------------------------------------------------------------------
 cargo fmt --all --check
 cargo clippy --release --locked --workspace --all-targets -- -D warnings

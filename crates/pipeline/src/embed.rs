@@ -6,7 +6,7 @@ use crate::cached::{CachedStage, run_cached};
 use gleaner_cache::{Column, Manifest, Matrix};
 use gleaner_core::layout::TextKind;
 use gleaner_core::{Record, Result};
-use gleaner_embed::Embedder;
+use gleaner_embed::{Embedder, SentenceEncoder};
 use gleaner_read::Dataset;
 use std::path::Path;
 
@@ -50,4 +50,53 @@ pub fn embed_rendered(
         let texts: Vec<String> = records.iter().map(render).collect();
         Ok(vec![("embedding".to_string(), Column::F32(embedder.embed(&texts, &|_| {})?))])
     })
+}
+
+/// A sentence encoder with the text view it embeds: the in-memory form of [`embed_stage`]
+/// (no side file), for callers that hold their rows themselves (the Python bindings).
+pub struct TextEmbedder {
+    /// The loaded encoder.
+    pub encoder: SentenceEncoder,
+    /// The text each record is rendered to.
+    pub text: TextKind,
+    /// Rows per encoder call ([`EMBED_CHUNK_ROWS`], as the stage).
+    pub chunk_rows: usize,
+    /// The precision the encoder runs at, as manifests name it.
+    pub precision: String,
+}
+
+impl TextEmbedder {
+    /// Loads `model` (a name or a directory) at `precision` (`auto` resolves as for the
+    /// `embed` stage), with the CLI's default token budget per forward batch.
+    pub fn load(model: &str, text: TextKind, precision: crate::recipe::PrecisionChoice) -> Result<TextEmbedder> {
+        let p = crate::models::resolve_precision(precision, crate::models::ModelFamily::SentenceEncoder);
+        let encoder = crate::models::load_embedder(model, 8192, p)?;
+        Ok(TextEmbedder {
+            encoder,
+            text,
+            chunk_rows: EMBED_CHUNK_ROWS,
+            precision: crate::models::precision_name(p).into(),
+        })
+    }
+
+    /// The encoder's identity, as manifests name it.
+    pub fn identity(&self) -> String {
+        self.encoder.identity()
+    }
+
+    /// The vector length.
+    pub fn dim(&self) -> usize {
+        self.encoder.dim()
+    }
+
+    /// The vectors of `records`, row-major (`records.len() × dim`), computed chunk by chunk as
+    /// [`embed_stage`] computes them.
+    pub fn embed_records(&self, records: &[Record]) -> Result<Vec<f32>> {
+        let mut out = Vec::with_capacity(records.len() * self.dim());
+        for chunk in records.chunks(self.chunk_rows.max(1)) {
+            let texts: Vec<String> = chunk.iter().map(|r| self.text.render(r)).collect();
+            out.extend(self.encoder.embed(&texts, &|_| {})?);
+        }
+        Ok(out)
+    }
 }

@@ -205,6 +205,33 @@ fn score_chunk(
     Ok((out, tokens))
 }
 
+/// Scores records in memory, with no side file: `opts.chunk_rows` rows per model call, as
+/// [`ifd_stage`] does, and exactly [`ifd_stage`]'s per-row arithmetic. Returns the IFD columns of
+/// the side file ([`crate::recipe::IFD_COLUMNS`], plus [`crate::recipe::RIFD_COLUMNS`] with
+/// `opts.reverse`), one value per record; the per-turn JSON columns of multi-turn inputs are
+/// left out so that every batch yields the same columns. Rows that cannot be scored get NaN
+/// and 0 tokens, as in the side file.
+pub fn score_records(lm: &LoadedLm, opts: &IfdOptions, records: &[gleaner_core::Record]) -> Result<Chunk> {
+    let planner = Planner::new(&lm.tokenizer, opts.template, opts.max_length, opts.reverse);
+    let mut wanted: Vec<&str> = crate::recipe::IFD_COLUMNS.to_vec();
+    if opts.reverse {
+        wanted.extend_from_slice(crate::recipe::RIFD_COLUMNS);
+    }
+    let mut chunks = std::collections::BTreeMap::new();
+    for (i, recs) in records.chunks(opts.chunk_rows.max(1)).enumerate() {
+        let (chunk, _) = score_chunk(&planner, lm, recs, opts, false)?;
+        chunks.insert(i, chunk.into_iter().filter(|(n, _)| wanted.contains(&n.as_str())).collect::<Chunk>());
+    }
+    if chunks.is_empty() {
+        let int = |n: &str| n.starts_with("tokens");
+        return Ok(wanted
+            .iter()
+            .map(|n| (n.to_string(), if int(n) { Column::I64(Vec::new()) } else { Column::F64(Vec::new()) }))
+            .collect());
+    }
+    crate::journal::concat(&chunks)
+}
+
 /// Scores every record into `side` (reused when made by the same recipe; resumed row-chunk by
 /// row-chunk after an interruption).
 pub fn ifd_stage(ds: &Dataset, lm: &LoadedLm, opts: &IfdOptions, side: &Path, obs: &dyn Observer) -> Result<SideTable> {

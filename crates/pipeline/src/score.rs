@@ -8,7 +8,7 @@ use gleaner_read::Dataset;
 use std::path::Path;
 
 /// A model that gives each record one quality score (higher is better).
-pub trait QualityModel: Sync {
+pub trait QualityModel: Send + Sync {
     /// Scores records, in order. `progress` receives the number done so far.
     fn score(&self, records: &[Record], progress: &(dyn Fn(usize) + Sync)) -> Result<Vec<f64>>;
     /// A stable identity for manifests.

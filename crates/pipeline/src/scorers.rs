@@ -69,6 +69,18 @@ impl QualityScorer {
     }
 }
 
+impl QualityScorer {
+    /// Scores records in memory (no side file), in the same chunks as the stage: the values
+    /// of the side file's `quality` column.
+    pub fn score_records(&self, records: &[Record]) -> Result<Vec<f64>> {
+        let mut out = Vec::with_capacity(records.len());
+        for chunk in records.chunks(self.chunk_rows) {
+            out.extend(self.model.score(chunk, &|_| {})?);
+        }
+        Ok(out)
+    }
+}
+
 impl Scorer for QualityScorer {
     fn columns(&self) -> Vec<String> {
         vec!["quality".into()]
@@ -115,6 +127,18 @@ impl IfdScorer {
         opts.precision = precision_name(p).into();
         let lm = crate::models::load_lm(s.model.as_deref().unwrap_or(DEFAULT_LM), p)?;
         Ok(IfdScorer { lm, opts, columns: score_columns(s) })
+    }
+}
+
+impl IfdScorer {
+    /// Scores records in memory (no side file): see [`crate::ifd::score_records`].
+    pub fn score_records(&self, records: &[Record]) -> Result<crate::journal::Chunk> {
+        crate::ifd::score_records(&self.lm, &self.opts, records)
+    }
+
+    /// The options the scorer runs with (template, truncation, precision, chunking).
+    pub fn options(&self) -> &crate::ifd::IfdOptions {
+        &self.opts
     }
 }
 

@@ -289,6 +289,23 @@ impl Dataset {
     }
 }
 
+/// The rows of Arrow record batches as records, exactly as the rows of a Parquet file with
+/// the same columns are read (the same JSON conversion, shape detection and prompt-set rule):
+/// one entry per row, in order, each a record or the one-line reason it is not one (which
+/// names the missing or mistyped field). Used by callers that hold rows in memory (the Python
+/// bindings); the batches' schema must be one a Parquet file could hold.
+pub fn records_from_arrow(
+    batches: &[arrow::record_batch::RecordBatch],
+    shape: Option<gleaner_core::RecordShape>,
+) -> Result<Vec<std::result::Result<Record, String>>> {
+    let mut values = Vec::new();
+    for b in batches {
+        values.extend(parquet_rows::batch_values(b).map_err(|e| Error::Invalid(format!("Arrow batch: {e}")))?);
+    }
+    let prompt_only = !values.iter().any(|v| v.as_ref().is_ok_and(shape::has_response));
+    Ok(values.into_iter().map(|v| v.and_then(|v| record_from_value(v, shape, prompt_only))).collect())
+}
+
 /// One raw item before shape parsing: its location label and value or error.
 pub(crate) struct RawItem {
     pub position: usize,

@@ -22,20 +22,33 @@ pub(crate) fn read_rows(path: &Path, sink: &mut dyn FnMut(RawItem) -> Result<()>
     let mut position = 0usize;
     for batch in reader {
         let batch = batch.map_err(|e| fmt_err(&e))?;
-        let mut buf = Vec::new();
-        {
-            let mut w = arrow_json::WriterBuilder::new()
-                .with_explicit_nulls(true)
-                .build::<_, arrow_json::writer::LineDelimited>(&mut buf);
-            w.write(&batch).map_err(|e| fmt_err(&e))?;
-            w.finish().map_err(|e| fmt_err(&e))?;
-        }
-        for line in buf.split(|&c| c == b'\n').filter(|l| !l.is_empty()) {
-            let fixed = gleaner_core::nonfinite::rewrite_literals(line);
-            let value = serde_json::from_slice(&fixed).map_err(|e| format!("row could not be converted: {e}"));
+        for value in batch_values(&batch).map_err(|e| fmt_err(&e))? {
             sink(RawItem { position, location: Location::Record(position), value })?;
             position += 1;
         }
     }
     Ok(schema)
+}
+
+/// Every row of an Arrow record batch as a JSON value (nulls explicit), or the reason the row
+/// could not be converted: the conversion a Parquet file's rows go through.
+pub(crate) fn batch_values(
+    batch: &arrow::record_batch::RecordBatch,
+) -> std::result::Result<Vec<std::result::Result<serde_json::Value, String>>, arrow::error::ArrowError> {
+    let mut buf = Vec::new();
+    {
+        let mut w = arrow_json::WriterBuilder::new()
+            .with_explicit_nulls(true)
+            .build::<_, arrow_json::writer::LineDelimited>(&mut buf);
+        w.write(batch)?;
+        w.finish()?;
+    }
+    Ok(buf
+        .split(|&c| c == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            let fixed = gleaner_core::nonfinite::rewrite_literals(line);
+            serde_json::from_slice(&fixed).map_err(|e| format!("row could not be converted: {e}"))
+        })
+        .collect())
 }
