@@ -28,17 +28,18 @@ pub(super) fn dedup(st: &mut State<'_>, d: &Dedup) -> Result<()> {
         st.obs,
     )?;
     drop(view);
-    let mut counts: indexmap::IndexMap<String, usize> = indexmap::IndexMap::new();
+    // the input rows dropped for each reason, in the order the reasons first occur
+    let mut gone: indexmap::IndexMap<String, Vec<usize>> = indexmap::IndexMap::new();
     let mut keep = Vec::with_capacity(st.active.len());
     for (&r, o) in st.active.iter().zip(&rows) {
         match &o.dropped {
-            Some(why) => *counts.entry(why.clone()).or_default() += 1,
+            Some(why) => gone.entry(why.clone()).or_default().push(r),
             None => keep.push(r),
         }
     }
     st.active = keep;
-    for (why, n) in counts {
-        st.drop_rows(format!("dedup: {why}"), n);
+    for (why, rows) in gone {
+        st.drop_rows(format!("dedup: {why}"), &rows);
     }
     st.dedup.push(summary);
     Ok(())
