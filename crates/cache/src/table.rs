@@ -246,16 +246,18 @@ impl SideTable {
             return read_jsonl(path);
         }
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-            .and_then(|b| b.build())
-            .map_err(|e| side(path, format!("not a readable side file: {e}")))?;
+        let unreadable = |e: parquet::errors::ParquetError| side(path, format!("not a readable side file: {e}"));
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(unreadable)?;
+        let schema = builder.schema().clone();
+        let reader = builder.build().map_err(unreadable)?;
         let mut parts = Vec::new();
         for batch in reader {
             let batch = batch.map_err(|e| side(path, e.to_string()))?;
             parts.push(from_batch(&batch, path)?);
         }
         if parts.is_empty() {
-            return Ok(SideTable::default());
+            // no rows: the columns still come from the schema
+            return from_batch(&RecordBatch::new_empty(schema), path);
         }
         let mut out = parts.remove(0);
         for p in parts {

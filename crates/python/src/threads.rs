@@ -62,10 +62,10 @@ impl Budget {
     pub fn pool(&self) -> Result<Arc<rayon::ThreadPool>, rayon::ThreadPoolBuildError> {
         let generation = FORK_GENERATION.load(Ordering::SeqCst);
         let mut slot = self.pool.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((g, p)) = slot.as_ref() {
-            if *g == generation {
-                return Ok(p.clone());
-            }
+        if let Some((g, p)) = slot.as_ref()
+            && *g == generation
+        {
+            return Ok(p.clone());
         }
         if let Some(stale) = slot.take() {
             // made before a fork: its threads live in the parent only

@@ -33,7 +33,10 @@ fn mutate(mut bytes: Vec<u8>, edits: &[(f64, u8)], insert: Option<(f64, u8)>, cu
     bytes
 }
 
-fn edits() -> impl Strategy<Value = (Vec<(f64, u8)>, Option<(f64, u8)>, Option<f64>)> {
+/// Byte edits of a file: bytes set at relative positions, one byte inserted, a cut point.
+type Edits = (Vec<(f64, u8)>, Option<(f64, u8)>, Option<f64>);
+
+fn edits() -> impl Strategy<Value = Edits> {
     (
         prop::collection::vec((0.0f64..1.0, any::<u8>()), 0..4),
         prop::option::of((0.0f64..1.0, any::<u8>())),
