@@ -169,7 +169,7 @@ fn reader_holds(bytes: &[u8], container: Container, ext: &str) {
 }
 
 /// A valid file's bytes with edits: (position fraction, byte) overwrites, an insertion, a cut.
-fn mutate(mut bytes: Vec<u8>, edits: &[(f64, u8)], insert: Option<(f64, u8)>, cut: Option<f64>) -> Vec<u8> {
+pub(crate) fn mutate(mut bytes: Vec<u8>, edits: &[(f64, u8)], insert: Option<(f64, u8)>, cut: Option<f64>) -> Vec<u8> {
     let at = |f: f64, n: usize| ((f * n as f64) as usize).min(n.saturating_sub(1));
     for &(f, b) in edits {
         if !bytes.is_empty() {

@@ -7,31 +7,13 @@
 //! - no input panics a parser: valid files with bytes overwritten, inserted or cut off give a
 //!   value or an error (naming the file where the format has one).
 
+use crate::props_formats::mutate;
 use candle_core::quantized::{GgmlDType, QTensor, gguf_file};
 use gleaner_classify::{Classifier, Embeddings, Inputs, MultinomialNb, NbOptions, NeuralHead, NeuralOptions};
 use gleaner_pipeline::recipe;
 use gleaner_quality::model::Model;
 use proptest::prelude::*;
 use std::path::Path;
-
-/// A valid file's bytes with edits: (position fraction, byte) overwrites, an insertion, a cut.
-fn mutate(mut bytes: Vec<u8>, edits: &[(f64, u8)], insert: Option<(f64, u8)>, cut: Option<f64>) -> Vec<u8> {
-    let at = |f: f64, n: usize| ((f * n as f64) as usize).min(n.saturating_sub(1));
-    for &(f, b) in edits {
-        if !bytes.is_empty() {
-            let i = at(f, bytes.len());
-            bytes[i] = b;
-        }
-    }
-    if let Some((f, b)) = insert {
-        let i = at(f, bytes.len() + 1);
-        bytes.insert(i, b);
-    }
-    if let Some(f) = cut {
-        bytes.truncate(at(f, bytes.len() + 1));
-    }
-    bytes
-}
 
 /// Byte edits of a file: bytes set at relative positions, one byte inserted, a cut point.
 type Edits = (Vec<(f64, u8)>, Option<(f64, u8)>, Option<f64>);
