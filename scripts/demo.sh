@@ -20,5 +20,8 @@ $G run superfilter "$IN" --limit 120 -o demo-out/superfilter.json --ratio 0.1
 # A combined recipe (`gleaner recipes` lists them): LCG above a quality floor, on 400 rows.
 $G recipes
 $G run --recipe lcg-quality-floor "$IN" --limit 400 -o demo-out/lcg-quality-floor.json --budget 60
+# Deduplicate (MinHash, then semantic on the MiniLM embeddings), then CaR; its report lists the
+# duplicate clusters.
+$G run --recipe dedup-then-car "$IN" -o demo-out/dedup-then-car.json
 echo "demo output in demo-out/; each run's report: open demo-out/*.gleaner/report.html in a browser" >&2
 ls demo-out/*.gleaner/report.html >&2

@@ -76,7 +76,7 @@ def leftovers(d):
         os.path.relpath(os.path.join(r, f), d)
         for r, _, fs in os.walk(d)
         for f in fs
-        if f.endswith(".tmp") or f.endswith(".partial") or f.endswith(".lock")
+        if f.endswith((".tmp", ".partial", ".lock", ".writecheck"))
     )
 
 

@@ -30,7 +30,7 @@ pub use exact::{exact_clusters, exact_key};
 pub use keep::{Keep, representatives};
 pub use lsh::LshParams;
 pub use minhash::MinHasher;
-pub use near::{Clusters, NearIndex, NearOptions, near_clusters};
+pub use near::{Clusters, NearIndex, NearOptions, near_clusters, near_clusters_with};
 pub use normalize::normalize;
 pub use semantic::{SemanticOptions, semantic_clusters};
 pub use shingle::{Shingler, Unit, jaccard};

@@ -92,6 +92,19 @@ impl MinHasher {
         out
     }
 
+    /// Signatures of many texts in parallel, flattened row-major (`rows × perms`); each text's
+    /// shingle set is made, hashed and dropped, so only the signatures stay in memory.
+    pub fn signatures_of_texts(&self, texts: &[String], shingler: &crate::Shingler) -> Vec<u32> {
+        let p = self.perms();
+        let mut out = vec![0u32; texts.len() * p];
+        if p > 0 {
+            out.par_chunks_mut(p)
+                .zip(texts.par_iter())
+                .for_each(|(o, t)| self.signature_into(&shingler.shingles(t), o));
+        }
+        out
+    }
+
     /// Signatures of many shingle sets in parallel, flattened row-major (`rows × perms`).
     pub fn signatures(&self, sets: &[Vec<u32>]) -> Vec<u32> {
         let p = self.perms();

@@ -6,8 +6,12 @@
 //! computed and sorted in parallel, and the buckets (runs of equal keys) are verified in
 //! parallel. In a bucket of up to [`NearOptions::window`] rows every pair is a candidate; in a
 //! larger bucket (templated prompts can fill one) each row is compared with the `window` rows
-//! before it, which bounds the work at `rows × window` per band. A candidate whose two rows are
-//! already in one cluster is not verified again.
+//! before it, which bounds the work at `rows × window` per band. A pair found by several bands is
+//! verified once.
+//!
+//! Memory: the signatures (`rows × perms × 4` bytes) and the candidate pairs; the shingle sets
+//! that verification needs are made only for the rows that are in some candidate pair, after
+//! the bands are done (most rows of a pool are in none).
 
 use crate::lsh::{LshParams, band_key};
 use crate::shingle::jaccard;
@@ -166,12 +170,24 @@ pub(crate) fn buckets(keys: &[(u64, u32)]) -> Vec<&[(u64, u32)]> {
 /// Clusters rows by near-duplicate shingle sets. `sigs` holds `perms` values per row
 /// (row-major), `shingles` the sorted shingle hashes each signature was made from.
 pub fn near_clusters(sigs: &[u32], perms: usize, shingles: &[Vec<u32>], opts: &NearOptions) -> Clusters {
-    let n = shingles.len();
-    assert_eq!(sigs.len(), n * perms, "one signature of `perms` values per row");
+    near_clusters_with(sigs, perms, &|i| shingles[i].clone(), opts)
+}
+
+/// [`near_clusters`] with the shingle set of row `i` made on demand by `shingles_of(i)`: it is
+/// asked only for rows in a candidate pair, once each.
+pub fn near_clusters_with(
+    sigs: &[u32],
+    perms: usize,
+    shingles_of: &(dyn Fn(usize) -> Vec<u32> + Sync),
+    opts: &NearOptions,
+) -> Clusters {
+    assert!(perms > 0 && sigs.len().is_multiple_of(perms), "one signature of `perms` values per row");
+    let n = sigs.len() / perms;
     assert!(opts.lsh.bands * opts.lsh.rows <= perms, "bands × rows must not exceed the permutations");
     let m = Merger::new(n);
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(n);
     let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
+    let mut all: Vec<(u32, u32)> = Vec::new();
     for band in 0..opts.lsh.bands {
         keys.clear();
         (0..n)
@@ -189,11 +205,19 @@ pub fn near_clusters(sigs: &[u32], perms: usize, shingles: &[Vec<u32>], opts: &N
             })
             .collect();
         m.candidates.fetch_add(pairs.len() as u64, Ordering::Relaxed);
-        let new: Vec<(u32, u32)> = pairs.into_iter().filter(|p| seen.insert(*p)).collect();
-        new.par_iter().for_each(|&(a, b)| {
-            m.verify(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize]))
-        });
+        all.extend(pairs.into_iter().filter(|p| seen.insert(*p)));
     }
+    drop(seen);
+    let mut wanted = vec![false; n];
+    for &(a, b) in &all {
+        wanted[a as usize] = true;
+        wanted[b as usize] = true;
+    }
+    let shingles: Vec<Vec<u32>> =
+        wanted.par_iter().enumerate().map(|(i, &w)| if w { shingles_of(i) } else { Vec::new() }).collect();
+    all.par_iter().for_each(|&(a, b)| {
+        m.verify(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize]))
+    });
     m.finish()
 }
 

@@ -938,4 +938,7 @@ pub struct DedupArgs {
     /// stdout) with file, row, id, dup_cluster, dup_of and similarity per row.
     #[arg(long, num_args = 1..)]
     pub merge_signatures: Vec<PathBuf>,
+    /// Do not write the HTML report (WORKDIR/report.html).
+    #[arg(long)]
+    pub no_report: bool,
 }

@@ -11,7 +11,7 @@ use crate::{Observer, WorkDir};
 use gleaner_cache::{Column, Matrix, SideTable};
 use gleaner_core::{Error, Record, Result, Role};
 use gleaner_dedup::{
-    Keep, MinHasher, NearIndex, NearOptions, SemanticOptions, Shingler, Unit, exact_key, near_clusters,
+    Keep, MinHasher, NearIndex, NearOptions, SemanticOptions, Shingler, Unit, exact_key,
     representatives, semantic_clusters,
 };
 use gleaner_read::Dataset;
@@ -91,6 +91,8 @@ pub struct DedupSettings {
     pub shingler: Shingler,
     /// Sentence encoder for semantic comparisons that compute embeddings.
     pub model: String,
+    /// Its arithmetic.
+    pub precision: crate::recipe::PrecisionChoice,
 }
 
 impl DedupSettings {
@@ -128,6 +130,7 @@ impl DedupSettings {
             perms: d.perms.unwrap_or(gleaner_dedup::minhash::DEFAULT_PERMS),
             shingler: Shingler { n: d.ngram.unwrap_or(gleaner_dedup::shingle::DEFAULT_NGRAM), unit },
             model: d.model.clone().unwrap_or_else(|| crate::recipe::presets::DEFAULT_EMBEDDER.to_string()),
+            precision: d.precision,
         })
     }
 
@@ -313,10 +316,7 @@ fn embed_view(
     work: &WorkDir,
     obs: &dyn Observer,
 ) -> Result<Matrix> {
-    let p = crate::models::resolve_precision(
-        crate::recipe::PrecisionChoice::Auto,
-        crate::models::ModelFamily::SentenceEncoder,
-    );
+    let p = crate::models::resolve_precision(s.precision, crate::models::ModelFamily::SentenceEncoder);
     let enc = crate::models::load_embedder(&s.model, 8192, p)?;
     let side = work.side(&format!("embeddings-dedup-{name}.parquet"))?;
     crate::embed::embed_rendered(
@@ -376,10 +376,7 @@ fn decontaminate(
         let index = NearIndex::build(&eval_sigs, s.perms, eval_sh, &opts);
         let sem = match &pool_emb {
             Some(pe) => {
-                let enc_p = crate::models::resolve_precision(
-                    crate::recipe::PrecisionChoice::Auto,
-                    crate::models::ModelFamily::SentenceEncoder,
-                );
+                let enc_p = crate::models::resolve_precision(s.precision, crate::models::ModelFamily::SentenceEncoder);
                 let enc = crate::models::load_embedder(&s.model, 8192, enc_p)?;
                 use gleaner_embed::Embedder;
                 let ev = enc.embed(&eval_prompts, &|_| {})?;
@@ -443,9 +440,8 @@ pub fn dedup(
         DedupMethod::Exact => gleaner_dedup::exact_clusters(&texts),
         DedupMethod::Minhash => {
             let hasher = MinHasher::new(s.perms, gleaner_dedup::minhash::DEFAULT_SEED);
-            let shingles: Vec<Vec<u32>> = texts.par_iter().map(|t| s.shingler.shingles(t)).collect();
-            let sigs = hasher.signatures(&shingles);
-            near_clusters(&sigs, s.perms, &shingles, &s.near())
+            let sigs = hasher.signatures_of_texts(&texts, &s.shingler);
+            gleaner_dedup::near_clusters_with(&sigs, s.perms, &|i| s.shingler.shingles(&texts[i]), &s.near())
         }
         DedupMethod::Semantic => {
             let m = match &inputs.embeddings {

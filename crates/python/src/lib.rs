@@ -21,6 +21,13 @@ mod threads;
 
 use pyo3::prelude::*;
 
+// The same allocator as the `gleaner` binary: the model's forward passes allocate heavily, and
+// with glibc malloc a scorer in Python ran 20% slower than the CLI on the same batches
+// (bench/python_ray/). Only Rust allocations of this extension use it; buffers handed to
+// Python are copied into Python-owned objects.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pyo3::create_exception!(_gleaner, GleanerError, pyo3::exceptions::PyValueError, "An error from gleaner.");
 
 /// Errors of the bindings; every one becomes a `gleaner.GleanerError` (a `ValueError`).

@@ -5,7 +5,7 @@
 use crate::cli::{DedupArgs, DedupFieldsArg, DedupMethodArg, DedupTurnsArg, InputArgs, UnitArg};
 use anyhow::{Result, anyhow};
 use gleaner_pipeline::dedup::{DedupSettings, field_text};
-use gleaner_pipeline::recipe::{Dedup, DedupFields, DedupMethod, DedupTurns, Recipe, Score, Scorer, Stage, Write};
+use gleaner_pipeline::recipe::{PrecisionChoice, Dedup, DedupFields, DedupMethod, DedupTurns, Recipe, Score, Scorer, Stage, Write};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -40,6 +40,7 @@ fn stage(a: &DedupArgs) -> Dedup {
         }),
         model: a.embedder.clone(),
         against: a.against.iter().map(|p| p.display().to_string()).collect(),
+        precision: PrecisionChoice::Auto,
     }
 }
 
@@ -52,7 +53,7 @@ fn input(a: &DedupArgs) -> Result<InputArgs> {
     })
 }
 
-pub fn run(a: DedupArgs) -> Result<()> {
+pub fn run(a: DedupArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     let d = stage(&a);
     let settings = DedupSettings::of(&d)?;
     if a.explain {
@@ -84,7 +85,7 @@ pub fn run(a: DedupArgs) -> Result<()> {
     stages.push(Stage::Write(Write::default()));
     let recipe = Recipe { name: "dedup".into(), description: String::new(), stages };
     let work = super::run::work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
-    super::run::execute(recipe, "", &PathBuf::from("dedup"), &input(&a)?, &a.out, work, None, false)
+    super::run::execute(recipe, "", &PathBuf::from("dedup"), &input(&a)?, &a.out, work, precision, !a.no_report)
 }
 
 /// The text settings a signature file records (shards merge only when they agree).
@@ -143,7 +144,7 @@ fn merge(a: &DedupArgs) -> Result<()> {
         );
     }
     match &a.out.output {
-        Some(p) => std::fs::write(p, csv).map_err(|e| gleaner_core::Error::io(p, e))?,
+        Some(p) => gleaner_core::atomic::write_bytes_atomic(p, csv.as_bytes())?,
         None => std::io::stdout().write_all(csv.as_bytes())?,
     }
     let dups: usize = sizes.iter().map(|c| c.1 - 1).sum();

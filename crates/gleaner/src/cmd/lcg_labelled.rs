@@ -16,6 +16,11 @@ use std::path::Path;
 pub fn run(a: &RunLcgArgs, preset: &gleaner_pipeline::recipe::presets::Lcg, path: &Path) -> Result<()> {
     let c = &a.common;
     let field = a.label_field.as_str();
+    // as every run: the output must be writable and the work directory ours, before any input
+    // is read or model trained
+    super::check_writable(c.out.output.as_deref())?;
+    let work = super::run::work_dir(c.work_dir.as_ref(), c.out.output.as_ref());
+    let _lock = super::lock_work(&work)?;
     let pool = &super::read_input(&c.input)?;
     let classifier = match (&preset.classify.load, preset.classify.classifier) {
         (Some(p), _) => LcgClassifier::Load(p.into()),
@@ -82,9 +87,31 @@ pub fn run(a: &RunLcgArgs, preset: &gleaner_pipeline::recipe::presets::Lcg, path
         r.seeds.len() - from_pool,
         r.picks.len()
     );
+    let overlap_dropped = r.overlapping - seed_pool_rows;
+    let budget_dropped = pool.len() - r.overlapping - r.picks.len();
     eprintln!("  kept as {:<18} {}", "seed (pool row)", seed_pool_rows);
     eprintln!("  kept as {:<18} {}", "low confidence", r.picks.len());
-    eprintln!("  dropped: {:<34} {}", "same instruction+input as a labelled row", r.overlapping - seed_pool_rows);
-    eprintln!("  dropped: {:<34} {}", "not low-confidence enough (budget)", pool.len() - r.overlapping - r.picks.len());
+    eprintln!("  dropped: {:<34} {}", "same instruction+input as a labelled row", overlap_dropped);
+    eprintln!("  dropped: {:<34} {}", "not low-confidence enough (budget)", budget_dropped);
+    // the counts in the work directory, as other runs leave them (this mode has no per-row
+    // file, so no HTML report)
+    let summary = serde_json::json!({
+        "recipe": "lcg --pseudo-labels",
+        "input": pool.path.display().to_string(),
+        "pseudo_labels": path.display().to_string(),
+        "gleaner": env!("CARGO_PKG_VERSION"),
+        "rows_in": pool.len(),
+        "written": r.seeds.len() + r.picks.len(),
+        "seeds": r.seeds.len(),
+        "seeds_from_pool": from_pool,
+        "kept_by_reason": {"seed (pool row)": seed_pool_rows, "low confidence": r.picks.len()},
+        "dropped": [
+            {"reason": "same instruction+input as a labelled row", "rows": overlap_dropped},
+            {"reason": "not low-confidence enough (budget)", "rows": budget_dropped},
+        ],
+    });
+    std::fs::create_dir_all(&work.dir).map_err(|e| gleaner_core::Error::io(&work.dir, e))?;
+    let text = serde_json::to_string_pretty(&summary)? + "\n";
+    gleaner_core::atomic::write_bytes_atomic(&work.dir.join("summary.json"), text.as_bytes())?;
     Ok(())
 }

@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Select(s) => select::run(s),
         Command::Merge(a) => merge::run(a),
         Command::Run(r) => run::run(r, precision),
-        Command::Dedup(d) => dedup::run(d),
+        Command::Dedup(d) => dedup::run(d, precision),
         Command::Report(r) => report::run(r),
         Command::Recipes(r) => recipes::run(r),
         Command::Models(m) => models::run(m),
@@ -127,11 +127,15 @@ pub fn write_records(ds: &Dataset, sub: &Dataset, out: &crate::cli::OutputArgs) 
     Ok(())
 }
 
-/// Fails early, before any model loads, when `out` cannot be written: creates and removes the
-/// temporary file the final write would use.
+/// Fails early, before any model loads, when `out` cannot be written: creates and removes
+/// `OUT.writecheck` beside it. The name differs from the final write's temporary file
+/// (`OUT.tmp`), so a probe is never mistaken for a write under way; a run killed between the
+/// two calls leaves the probe, and the next run's probe removes it.
 pub fn check_writable(out: Option<&std::path::Path>) -> Result<()> {
     let Some(p) = out else { return Ok(()) };
-    let tmp = gleaner_core::atomic::tmp_path(p);
+    let mut name = p.as_os_str().to_owned();
+    name.push(".writecheck");
+    let tmp = std::path::PathBuf::from(name);
     let res = (|| {
         if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(d)?;

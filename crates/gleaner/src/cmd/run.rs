@@ -243,6 +243,7 @@ pub(super) fn execute(
         match st {
             Stage::Score(s) => s.precision = precision.unwrap_or(s.precision),
             Stage::Embed(e) => e.precision = precision.unwrap_or(e.precision),
+            Stage::Dedup(d) => d.precision = precision.unwrap_or(d.precision),
             _ => {}
         }
     }

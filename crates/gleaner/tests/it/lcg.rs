@@ -156,4 +156,12 @@ fn lcg_with_pseudo_labels_from_a_file_writes_its_seeds_then_the_least_confident_
     let budget = count_after(&err, "not low-confidence enough");
     assert_eq!((seeds, picks), (160, 140), "{err}");
     assert_eq!(seeds + picks + overlap + budget, pool_rows.len(), "{err}");
+    // the same counts in the work directory's summary.json; the lock is gone
+    let work = dir.path().join("lcg.json.gleaner");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["rows_in"].as_u64(), Some(pool_rows.len() as u64));
+    let dropped: u64 = summary["dropped"].as_array().unwrap().iter().map(|d| d["rows"].as_u64().unwrap()).sum();
+    assert_eq!(dropped as usize, overlap + budget);
+    assert!(std::fs::read_dir(&work).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".lock")));
 }

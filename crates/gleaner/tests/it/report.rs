@@ -242,6 +242,44 @@ fn report_renders_in_headless_chromium_with_the_runs_counts() {
 }
 
 #[test]
+fn dedup_then_car_report_shows_the_duplicate_clusters() {
+    let Some(browser) = chromium() else {
+        skip("dedup_then_car_report_shows_the_duplicate_clusters", "no chromium (apt-get install -y chromium)");
+        return;
+    };
+    // the bundled sample holds exact duplicate records; the recipe's MinHash stage finds them
+    let dir = tmp();
+    let out = dir.path().join("picked.json");
+    let input = root().join("data/sample/alpaca_en_demo.json");
+    ok(&["run", "--recipe", "dedup-then-car", &input.display().to_string(), "-o", &out.display().to_string()]);
+    let work = dir.path().join("picked.json.gleaner");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("summary.json")).unwrap()).unwrap();
+    let stages = summary["dedup"].as_array().unwrap();
+    assert_eq!(stages.len(), 2, "two dedup stages (minhash, semantic)");
+    assert!(stages[0]["duplicates"].as_u64().unwrap() > 0, "the sample's duplicates were not found");
+
+    let (dom, stderr) = browse(&browser, &work.join("report.html"), &["--dump-dom"]);
+    assert!(dom.contains("data-js=\"ok\""), "the page's script did not finish:\n{stderr}");
+    assert!(console_lines(&stderr).is_empty(), "console messages:\n{}", console_lines(&stderr).join("\n"));
+    let section = dom.split("<section id=\"dedup\">").nth(1).expect("no duplicates section").split("</section>").next().unwrap();
+    let dups: Vec<u64> = attr_values(section, "data-duplicates").iter().map(|n| n.parse().unwrap()).collect();
+    let want: Vec<u64> = stages.iter().map(|d| d["duplicates"].as_u64().unwrap()).collect();
+    assert_eq!(dups, want, "duplicates per stage as in summary.json");
+    let sizes: Vec<u64> = attr_values(section, "data-size").iter().map(|n| n.parse().unwrap()).collect();
+    let want: Vec<u64> = stages
+        .iter()
+        .flat_map(|d| d["largest_clusters"].as_array().unwrap().iter().map(|c| c["size"].as_u64().unwrap()))
+        .collect();
+    assert!(!sizes.is_empty() && sizes == want, "clusters shown {sizes:?}, in summary.json {want:?}");
+    // each shown cluster carries its kept text and a dropped member's text
+    let first = &stages[0]["largest_clusters"][0];
+    let kept_text = first["kept"].as_str().unwrap().split_whitespace().take(6).collect::<Vec<_>>().join(" ");
+    assert!(unescape(section).contains(&kept_text), "kept text `{kept_text}` not shown");
+    assert!(section.matches("class=\"ex gone\"").count() >= sizes.len());
+}
+
+#[test]
 fn the_error_trap_and_the_console_check_can_fail() {
     let Some(browser) = chromium() else {
         skip("the_error_trap_and_the_console_check_can_fail", "no chromium (apt-get install -y chromium)");

@@ -658,6 +658,10 @@ pub struct Dedup {
     /// (default all-MiniLM-L6-v2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
+    /// Semantic: arithmetic of the sentence encoder when it runs here (`auto`: bf16 on AMX
+    /// machines, else f32).
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub precision: PrecisionChoice,
     /// Evaluation sets (files of prompts): pool rows whose prompt matches one exactly, as a
     /// near-duplicate (MinHash) or, with `method = "semantic"`, semantically, are dropped.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -116,6 +116,61 @@ pub struct StageTime {
     pub peak_rss_mib: f64,
 }
 
+/// A duplicate cluster as a dedup stage reported it.
+#[derive(Debug, Clone, Default)]
+pub struct DupCluster {
+    /// Rows in the cluster.
+    pub size: usize,
+    /// The text of the row that stayed.
+    pub kept: String,
+    /// Up to three dropped members: `(text, similarity to the cluster)`.
+    pub dropped: Vec<(String, f64)>,
+}
+
+/// One evaluation set's matches in a dedup stage (decontamination).
+#[derive(Debug, Clone, Default)]
+pub struct EvalSetMatches {
+    /// The set's name.
+    pub set: String,
+    /// Its prompts.
+    pub eval_rows: usize,
+    /// Pool rows that matched one of its prompts.
+    pub matched: usize,
+    /// Of which exact, near (MinHash) and semantic matches.
+    pub exact: usize,
+    /// Near-duplicate matches.
+    pub near: usize,
+    /// Semantic matches.
+    pub semantic: usize,
+    /// Up to three `(pool prompt, eval prompt, kind, similarity)`.
+    pub examples: Vec<(String, String, String, f64)>,
+}
+
+/// What one dedup stage found.
+#[derive(Debug, Clone, Default)]
+pub struct DedupSection {
+    /// Method, fields, keep rule, threshold and LSH settings, as text.
+    pub settings: String,
+    /// Rows that reached the stage.
+    pub rows_in: usize,
+    /// Rows it kept.
+    pub kept: usize,
+    /// Rows dropped as duplicates.
+    pub duplicates: usize,
+    /// Rows dropped as contaminated.
+    pub contaminated: usize,
+    /// Clusters of two or more rows.
+    pub clusters: usize,
+    /// Candidate, verified and accepted pairs.
+    pub pairs: (u64, u64, u64),
+    /// The largest clusters, largest first.
+    pub largest: Vec<DupCluster>,
+    /// Decontamination, per evaluation set.
+    pub against: Vec<EvalSetMatches>,
+    /// The side file with each row's `dup_cluster`, `dup_of` and `similarity`.
+    pub side_file: String,
+}
+
 /// Everything the page shows.
 #[derive(Debug, Clone, Default)]
 pub struct Report {
@@ -149,6 +204,8 @@ pub struct Report {
     pub stages: Vec<StageTime>,
     /// Notes shown at the top (e.g. what could not be computed).
     pub notes: Vec<String>,
+    /// The dedup stages, in recipe order (none: no section).
+    pub dedup: Vec<DedupSection>,
 }
 
 impl Report {
@@ -201,6 +258,7 @@ pub fn render(r: &Report) -> String {
     let mut body = String::new();
     body.push_str(&sections::header(r));
     body.push_str(&sections::funnel(r));
+    body.push_str(&sections::dedup(r));
     body.push_str(&sections::scores(r));
     body.push_str(&sections::map(r));
     body.push_str(&sections::coverage(r));

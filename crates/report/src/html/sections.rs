@@ -57,7 +57,7 @@ pub fn header(r: &Report) -> String {
     let mut s = format!(
         "<header><h1>gleaner report: <code>{}</code></h1><p class=\"lead\"><span id=\"summary-rows-in\">{}</span> rows in, \
 <strong>{}</strong> kept ({}) from <code>{}</code>. gleaner {}.</p>\
-<nav><a href=\"#funnel\">Funnel</a> · <a href=\"#scores\">Scores</a> · <a href=\"#map-section\">Map</a> · \
+<nav><a href=\"#funnel\">Funnel</a> · {}<a href=\"#scores\">Scores</a> · <a href=\"#map-section\">Map</a> · \
 <a href=\"#coverage\">Cluster coverage</a> · <a href=\"#examples\">Examples</a> · <a href=\"#baselines\">Baselines</a> · \
 <a href=\"#run\">The run</a></nav>",
         esc(&r.recipe),
@@ -65,7 +65,8 @@ pub fn header(r: &Report) -> String {
         count(kept),
         pct(kept, r.rows.len()),
         esc(&r.input),
-        esc(&r.version)
+        esc(&r.version),
+        if r.dedup.is_empty() { "" } else { "<a href=\"#dedup\">Duplicates</a> · " }
     );
     for n in &r.notes {
         let _ = write!(s, "<p class=\"note\">{}</p>", esc(n));
@@ -657,5 +658,111 @@ pub fn run(r: &Report) -> String {
         .collect();
     s.push_str(&svg::bars(&bars, r.stages.iter().map(|t| t.wall_s).fold(0.0, f64::max), 130.0, "wall time per stage"));
     let _ = writeln!(s, "<h3>Recipe</h3><pre class=\"recipe\">{}</pre></section>", esc(&r.recipe_toml));
+    s
+}
+
+/// The dedup stages: counts, the largest duplicate clusters with their texts, and the
+/// evaluation-set matches. Empty when the recipe had no dedup stage.
+pub fn dedup(r: &Report) -> String {
+    if r.dedup.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<section id=\"dedup\"><h2>Duplicates and contamination</h2><p>What each dedup stage found among the rows that reached it. \
+A cluster is a set of rows the method calls duplicates of each other (near-duplicates only after their exact Jaccard is verified); \
+one row per cluster stays, the others are dropped. Similarity is the verified Jaccard (minhash), cosine (semantic) or 1 (exact).</p>",
+    );
+    for (k, d) in r.dedup.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<div class=\"dedup\" data-stage=\"{k}\" data-duplicates=\"{}\" data-contaminated=\"{}\" data-clusters=\"{}\">\
+<h3>Stage {}: {}</h3><table><tr><th class=\"n\">rows in</th><th class=\"n\">kept</th><th class=\"n\">duplicates dropped</th>\
+<th class=\"n\">contaminated dropped</th><th class=\"n\">clusters (≥ 2 rows)</th><th class=\"n\">candidate pairs</th>\
+<th class=\"n\">verified</th><th class=\"n\">accepted</th></tr><tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr></table>",
+            d.duplicates,
+            d.contaminated,
+            d.clusters,
+            k + 1,
+            esc(&d.settings),
+            count(d.rows_in),
+            count(d.kept),
+            count(d.duplicates),
+            count(d.contaminated),
+            count(d.clusters),
+            count(d.pairs.0 as usize),
+            count(d.pairs.1 as usize),
+            count(d.pairs.2 as usize),
+        );
+        if d.largest.is_empty() {
+            s.push_str("<p class=\"muted\">No duplicate clusters.</p>");
+        } else {
+            let _ = write!(s, "<h4>The {} largest clusters</h4>", d.largest.len());
+            for c in &d.largest {
+                let _ = write!(
+                    s,
+                    "<div class=\"dup-cluster\" data-size=\"{}\"><div class=\"ex kept\"><div class=\"meta\">cluster of {} rows · kept</div>{}</div>",
+                    c.size,
+                    count(c.size),
+                    esc(&clip(&c.kept, EXAMPLE_CHARS))
+                );
+                for (text, sim) in &c.dropped {
+                    let _ = write!(
+                        s,
+                        "<div class=\"ex gone\"><div class=\"meta\">dropped · similarity {}</div>{}</div>",
+                        val(*sim),
+                        esc(&clip(text, EXAMPLE_CHARS))
+                    );
+                }
+                if c.size > c.dropped.len() + 1 {
+                    let _ = write!(s, "<p class=\"muted\">… and {} more dropped.</p>", count(c.size - c.dropped.len() - 1));
+                }
+                s.push_str("</div>");
+            }
+        }
+        if !d.against.is_empty() {
+            s.push_str(
+                "<h4>Evaluation sets (decontamination)</h4><table class=\"against\"><tr><th>set</th><th class=\"n\">its prompts</th>\
+<th class=\"n\">pool rows matched</th><th class=\"n\">exact</th><th class=\"n\">near</th><th class=\"n\">semantic</th></tr>",
+            );
+            for a in &d.against {
+                let _ = write!(
+                    s,
+                    "<tr data-set=\"{}\" data-matched=\"{}\"><td><code>{}</code></td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+                    esc(&a.set),
+                    a.matched,
+                    esc(&a.set),
+                    count(a.eval_rows),
+                    count(a.matched),
+                    count(a.exact),
+                    count(a.near),
+                    count(a.semantic)
+                );
+            }
+            s.push_str("</table>");
+            for a in &d.against {
+                for (pool, eval, kind, sim) in &a.examples {
+                    let _ = write!(
+                        s,
+                        "<div class=\"pair\"><div class=\"ex gone\"><div class=\"meta\">pool prompt · dropped · {} match with {}, similarity {}</div>{}</div>\
+<div class=\"ex\"><div class=\"meta\">{} prompt</div>{}</div></div>",
+                        esc(kind),
+                        esc(&a.set),
+                        val(*sim),
+                        esc(&clip(pool, EXAMPLE_CHARS)),
+                        esc(&a.set),
+                        esc(&clip(eval, EXAMPLE_CHARS))
+                    );
+                }
+            }
+        }
+        let _ = write!(
+            s,
+            "<p class=\"muted\">Each row's <code>dup_cluster</code>, <code>dup_of</code> and <code>similarity</code>: <code>{}</code> in the work directory.</p></div>",
+            esc(&d.side_file)
+        );
+    }
+    s.push_str("</section>\n");
     s
 }

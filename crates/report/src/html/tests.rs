@@ -108,3 +108,27 @@ fn collapse_warnings_fire_on_constant_tied_and_nan_columns() {
 fn collapse_of(c: &ScoreColumn) -> Vec<String> {
     collapse(c)
 }
+
+#[test]
+fn the_dedup_section_appears_with_a_dedup_stage_and_escapes_its_texts() {
+    let mut r = synthetic(10);
+    assert!(!render(&r).contains("id=\"dedup\""), "no dedup stage, no section");
+    r.dedup.push(super::DedupSection {
+        settings: "minhash".into(),
+        rows_in: 10,
+        kept: 8,
+        duplicates: 2,
+        clusters: 1,
+        largest: vec![super::DupCluster {
+            size: 3,
+            kept: "<b>kept</b>".into(),
+            dropped: vec![("<i>gone</i>".into(), 0.9)],
+        }],
+        ..Default::default()
+    });
+    let html = render(&r);
+    assert!(html.contains("<section id=\"dedup\">") && html.contains("href=\"#dedup\""));
+    assert!(html.contains("data-duplicates=\"2\"") && html.contains("data-size=\"3\""));
+    assert!(html.contains("&lt;b&gt;kept&lt;/b&gt;") && !html.contains("<b>kept</b>"));
+    assert!(html.contains("… and 1 more dropped."));
+}
