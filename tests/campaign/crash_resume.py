@@ -26,6 +26,7 @@ import concurrent.futures
 import hashlib
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -58,8 +59,13 @@ def argv(binary, args, out):
     return [binary] + [INPUT if a == "IN" else out if a == "OUT" else a for a in args.split()]
 
 
+# The report's "The run" section: stage wall times and peak RSS, which differ between any two runs.
+RUN_SECTION = re.compile(rb'<section id="run">.*?</section>', re.S)
+
+
 def digests(d):
-    """sha256 of every file under d except summary.json (it holds wall times)."""
+    """sha256 of every file under d except summary.json (it holds wall times); report.html is
+    hashed without its "The run" section (wall times and peak RSS), everything else byte for byte."""
     out = {}
     for root, _, files in os.walk(d):
         for f in files:
@@ -67,7 +73,10 @@ def digests(d):
                 continue
             p = os.path.join(root, f)
             with open(p, "rb") as fh:
-                out[os.path.relpath(p, d)] = hashlib.sha256(fh.read()).hexdigest()
+                data = fh.read()
+            if f == "report.html":
+                data = RUN_SECTION.sub(b"", data)
+            out[os.path.relpath(p, d)] = hashlib.sha256(data).hexdigest()
     return out
 
 
@@ -234,8 +243,9 @@ def write_result(a, rows, total_cases, t0, cpu0):
         "# kills: SIGKILLs at uniform random moments in [0, clean-run wall time], plus 'in write': as soon as",
         "#   a new *.tmp file appeared (an atomic write of a side file or the output under way)",
         "# chains: kill → resume → … → a completed run, compared byte for byte (output, side files,",
-        "#   manifests) with a clean run; files = files compared per chain (summary.json excluded:",
-        "#   it holds wall times); a mismatch is also any journal, temporary or lock file left behind",
+        "#   manifests, report.html without its wall-time section) with a clean run; files = files",
+        "#   compared per chain (summary.json excluded: it holds wall times); a mismatch is also any",
+        "#   journal, temporary or lock file left behind",
         "",
         f"| {'case':22} | clean s | kills | in write | chains | runs | files | mismatches |",
         f"|{'-' * 24}|--------:|------:|---------:|-------:|-----:|------:|-----------:|",

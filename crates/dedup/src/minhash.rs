@@ -25,6 +25,44 @@ pub struct MinHasher {
     a: Vec<u64>,
     b: Vec<u64>,
     seed: u64,
+    /// The low and high 32 bits of each `a` (see [`permute`]).
+    a_lo: Vec<u32>,
+    a_hi: Vec<u32>,
+}
+
+/// `((a·x + b) mod p) mod 2³²` for `a = a_hi·2³² + a_lo < p` and a 32-bit `x`, in 64-bit
+/// arithmetic only: both products are 32 × 32 → 64-bit multiplies, which the compiler turns
+/// into SIMD (`pmuludq`) across permutations, where a 128-bit product would stay scalar. Since
+/// `2⁶¹ ≡ 1 (mod p)`, `v ≡ (v mod 2⁶¹) + ⌊v / 2⁶¹⌋`, and `h·2³² ≡ (h mod 2²⁹)·2³² + ⌊h / 2²⁹⌋`.
+/// The sum stays below 2⁶³; one fold and one conditional subtraction reduce it to `[0, p)`, so
+/// the value is the exact residue (the unit test checks it against 128-bit arithmetic).
+#[inline(always)]
+fn permute(a_lo: u32, a_hi: u32, b: u64, x: u32) -> u32 {
+    const M29: u64 = (1 << 29) - 1;
+    let lo = u64::from(a_lo) * u64::from(x);
+    let hi = u64::from(a_hi) * u64::from(x);
+    let s = (lo & MERSENNE) + (lo >> 61) + ((hi & M29) << 32) + (hi >> 29) + b;
+    let r = (s & MERSENNE) + (s >> 61);
+    (if r >= MERSENNE { r - MERSENNE } else { r }) as u32
+}
+
+/// The signature loop; inlined into a baseline and an AVX2 build of [`MinHasher::signature_into`].
+#[inline(always)]
+fn signature_loop(a_lo: &[u32], a_hi: &[u32], b: &[u64], shingles: &[u32], out: &mut [u32]) {
+    out.fill(u32::MAX);
+    let n = out.len().min(a_lo.len()).min(a_hi.len()).min(b.len());
+    let (out, a_lo, a_hi, b) = (&mut out[..n], &a_lo[..n], &a_hi[..n], &b[..n]);
+    for &x in shingles {
+        for i in 0..n {
+            out[i] = out[i].min(permute(a_lo[i], a_hi[i], b[i], x));
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn signature_loop_avx2(a_lo: &[u32], a_hi: &[u32], b: &[u64], shingles: &[u32], out: &mut [u32]) {
+    signature_loop(a_lo, a_hi, b, shingles, out)
 }
 
 fn splitmix(state: &mut u64) -> u64 {
@@ -35,7 +73,8 @@ fn splitmix(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-#[inline]
+/// The 128-bit reduction the tests check [`permute`] against.
+#[cfg(test)]
 fn mod_mersenne(v: u128) -> u64 {
     let m = MERSENNE as u128;
     let mut r = (v & m) + (v >> 61);
@@ -57,7 +96,9 @@ impl MinHasher {
             a.push(1 + splitmix(&mut s) % (MERSENNE - 1));
             b.push(splitmix(&mut s) % MERSENNE);
         }
-        MinHasher { a, b, seed }
+        let a_lo = a.iter().map(|&v| v as u32).collect();
+        let a_hi = a.iter().map(|&v| (v >> 32) as u32).collect();
+        MinHasher { a, b, seed, a_lo, a_hi }
     }
 
     /// The number of permutations.
@@ -73,16 +114,13 @@ impl MinHasher {
     /// Writes the signature of `shingles` into `out` (`perms` values); all `u32::MAX` for the
     /// empty set.
     pub fn signature_into(&self, shingles: &[u32], out: &mut [u32]) {
-        out.fill(u32::MAX);
-        for &x in shingles {
-            let x = u128::from(x);
-            for ((o, &a), &b) in out.iter_mut().zip(&self.a).zip(&self.b) {
-                let h = (mod_mersenne(u128::from(a) * x + u128::from(b)) & 0xFFFF_FFFF) as u32;
-                if h < *o {
-                    *o = h;
-                }
-            }
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2 (checked above).
+            unsafe { signature_loop_avx2(&self.a_lo, &self.a_hi, &self.b, shingles, out) };
+            return;
         }
+        signature_loop(&self.a_lo, &self.a_hi, &self.b, shingles, out)
     }
 
     /// The signature of `shingles`.
@@ -119,6 +157,33 @@ impl MinHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_64_bit_permutation_is_the_exact_residue() {
+        let reference = |a: u64, b: u64, x: u32| (mod_mersenne(u128::from(a) * u128::from(x) + u128::from(b)) & 0xFFFF_FFFF) as u32;
+        let mut s = 99u64;
+        let mut cases: Vec<(u64, u64, u32)> = vec![
+            (MERSENNE - 1, MERSENNE - 1, u32::MAX),
+            (1, 0, 0),
+            (1, MERSENNE - 1, 1),
+            ((1 << 61) - 2, 0, u32::MAX),
+            (u64::from(u32::MAX), MERSENNE - 1, u32::MAX),
+        ];
+        for _ in 0..200_000 {
+            let a = 1 + splitmix(&mut s) % (MERSENNE - 1);
+            let b = splitmix(&mut s) % MERSENNE;
+            cases.push((a, b, splitmix(&mut s) as u32));
+        }
+        for (a, b, x) in cases {
+            assert_eq!(permute(a as u32, (a >> 32) as u32, b, x), reference(a, b, x), "a={a} b={b} x={x}");
+        }
+        // and whole signatures, through the dispatching entry point
+        let h = MinHasher::new(128, 3);
+        let set: Vec<u32> = (0..500).map(|i| (i as u32).wrapping_mul(2_654_435_761)).collect();
+        let want: Vec<u32> =
+            (0..128).map(|i| set.iter().map(|&x| reference(h.a[i], h.b[i], x)).min().unwrap()).collect();
+        assert_eq!(h.signature(&set), want);
+    }
 
     #[test]
     fn mersenne_reduction_matches_naive() {

@@ -5,6 +5,7 @@
 use crate::cli::{DedupArgs, DedupFieldsArg, DedupMethodArg, DedupTurnsArg, InputArgs, UnitArg};
 use anyhow::{Result, anyhow};
 use gleaner_pipeline::dedup::{DedupSettings, field_text};
+use gleaner_pipeline::report::ReportOptions;
 use gleaner_pipeline::recipe::{PrecisionChoice, Dedup, DedupFields, DedupMethod, DedupTurns, Recipe, Score, Scorer, Stage, Write};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -85,7 +86,10 @@ pub fn run(a: DedupArgs, precision: Option<PrecisionChoice>) -> Result<()> {
     stages.push(Stage::Write(Write::default()));
     let recipe = Recipe { name: "dedup".into(), description: String::new(), stages };
     let work = super::run::work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
-    super::run::execute(recipe, "", &PathBuf::from("dedup"), &input(&a)?, &a.out, work, precision, !a.no_report)
+    // a dedup run's report leaves out the baselines: random and longest selections at the
+    // kept count say nothing about duplicates
+    let report = (!a.no_report).then(|| ReportOptions { no_baselines: true, ..Default::default() });
+    super::run::execute(recipe, "", &PathBuf::from("dedup"), &input(&a)?, &a.out, work, precision, report)
 }
 
 /// The text settings a signature file records (shards merge only when they agree).

@@ -7,6 +7,7 @@ use crate::cli::{
 use crate::log::BarObserver;
 use anyhow::{Result, anyhow};
 use gleaner_pipeline::WorkDir;
+use gleaner_pipeline::report::ReportOptions;
 use gleaner_pipeline::recipe::presets::{self as p, Keep, Preset, QualitySource};
 use gleaner_pipeline::recipe::{self, ClassifierKind, KSpec, PrecisionChoice, Recipe, Select, Stage};
 use gleaner_pipeline::runner::{RunOptions, run as run_recipe};
@@ -161,7 +162,7 @@ fn preset(c: RunCommand, precision: Option<PrecisionChoice>) -> Result<()> {
     };
     let work = work_dir(common.work_dir.as_ref(), common.out.output.as_ref());
     let source = PathBuf::from(format!("preset:{}", recipe.name));
-    execute(recipe, "", &source, &common.input, &common.out, work, precision, !common.no_report)
+    execute(recipe, "", &source, &common.input, &common.out, work, precision, report_options(common.no_report))
 }
 
 /// Applies the command line's overrides to a recipe (flags win over the recipe's values);
@@ -223,11 +224,16 @@ fn recipe_file(a: RecipeRunArgs, precision: Option<PrecisionChoice>) -> Result<(
         limit: a.limit.or(read.limit),
     };
     let work = work_dir(a.work_dir.as_ref(), a.out.output.as_ref());
-    execute(r, "", &source, &input, &a.out, work, precision, !a.no_report)
+    execute(r, "", &source, &input, &a.out, work, precision, report_options(a.no_report))
+}
+
+/// The report of a run: none with `--no-report`, else the full page.
+pub(super) fn report_options(no_report: bool) -> Option<ReportOptions> {
+    (!no_report).then(ReportOptions::default)
 }
 
 /// Validates, reads, runs, writes the output, the summary, `summary.json`, the per-row file
-/// and (unless `report` is false) `report.html`.
+/// and (with `report` options) `report.html`.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn execute(
     mut r: Recipe,
@@ -237,7 +243,7 @@ pub(super) fn execute(
     out: &OutputArgs,
     work: WorkDir,
     precision: Option<PrecisionChoice>,
-    report: bool,
+    report: Option<ReportOptions>,
 ) -> Result<()> {
     for st in &mut r.stages {
         match st {
@@ -265,9 +271,9 @@ pub(super) fn execute(
         summary.file_name().unwrap().to_string_lossy(),
         work.dir.display()
     ));
-    if report {
+    if let Some(opts) = report {
         let page = work.dir.join("report.html");
-        let report = gleaner_pipeline::report::build_with(&work.dir, &ds, &Default::default(), &obs)?;
+        let report = gleaner_pipeline::report::build_with(&work.dir, &ds, &opts, &obs)?;
         super::report::write(&report, &page)?;
     }
     Ok(())

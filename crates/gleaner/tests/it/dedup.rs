@@ -77,6 +77,41 @@ fn against_an_eval_set_drops_its_prompts() {
 }
 
 #[test]
+fn semantic_decontamination_catches_a_reworded_eval_prompt() {
+    // a real pool prompt (cherry's selection) that rewords a Vicuna prompt ("How can I improve
+    // my time management skills?"): no shared word 5-gram, MiniLM cosine 0.876
+    let dir = tmp();
+    let pool = serde_json::json!([
+        {"instruction": "Suggest some tips for effective time management.", "input": "", "output": "a"},
+        {"instruction": "Name three colours of the rainbow and explain how rainbows form in the sky", "input": "", "output": "b"},
+        {"instruction": "Translate the sentence into French.", "input": "The cat sleeps.", "output": "c"},
+    ]);
+    let inp = dir.path().join("pool.json");
+    std::fs::write(&inp, pool.to_string()).unwrap();
+    let out = dir.path().join("clean.json");
+    let vicuna = data("eval-sets/vicuna_test_set.jsonl");
+    let run = |method: &str, threshold: &str| {
+        let o = gleaner(&[
+            "dedup", inp.to_str().unwrap(), "-o", out.to_str().unwrap(), "--fields", "prompt", "--method", method,
+            "--threshold", threshold, "--against", vicuna.to_str().unwrap(),
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert!(o.status.success(), "{err}");
+        err
+    };
+    let err = run("minhash", "0.6");
+    assert!(err.contains("0 pool rows matched"), "word shingles cannot see a rewording:\n{err}");
+    let err = run("semantic", "0.85");
+    assert!(err.contains("vicuna_test_set (80 prompts): 1 pool rows matched (0 exact, 0 near, 1 semantic)"), "{err}");
+    assert!(err.contains("How can I improve my time management skills?"), "the example names the eval prompt:\n{err}");
+    let kept: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(kept.as_array().unwrap().len(), 2);
+    // the report page lists the match
+    let page = std::fs::read_to_string(dir.path().join("clean.json.gleaner/report.html")).unwrap();
+    assert!(page.contains("data-set=\"vicuna_test_set\" data-matched=\"1\""));
+}
+
+#[test]
 fn shards_merge_to_the_unsharded_result() {
     let dir = tmp();
     let corpus: Vec<serde_json::Value> =
