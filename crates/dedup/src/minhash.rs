@@ -160,7 +160,8 @@ mod tests {
 
     #[test]
     fn the_64_bit_permutation_is_the_exact_residue() {
-        let reference = |a: u64, b: u64, x: u32| (mod_mersenne(u128::from(a) * u128::from(x) + u128::from(b)) & 0xFFFF_FFFF) as u32;
+        let reference =
+            |a: u64, b: u64, x: u32| (mod_mersenne(u128::from(a) * u128::from(x) + u128::from(b)) & 0xFFFF_FFFF) as u32;
         let mut s = 99u64;
         let mut cases: Vec<(u64, u64, u32)> = vec![
             (MERSENNE - 1, MERSENNE - 1, u32::MAX),

@@ -215,9 +215,8 @@ pub fn near_clusters_with(
     }
     let shingles: Vec<Vec<u32>> =
         wanted.par_iter().enumerate().map(|(i, &w)| if w { shingles_of(i) } else { Vec::new() }).collect();
-    all.par_iter().for_each(|&(a, b)| {
-        m.verify(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize]))
-    });
+    all.par_iter()
+        .for_each(|&(a, b)| m.verify(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize])));
     m.finish()
 }
 

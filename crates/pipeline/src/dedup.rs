@@ -11,8 +11,8 @@ use crate::{Observer, WorkDir};
 use gleaner_cache::{Column, Matrix, SideTable};
 use gleaner_core::{Error, Record, Result, Role};
 use gleaner_dedup::{
-    Keep, MinHasher, NearIndex, NearOptions, SemanticOptions, Shingler, Unit, exact_key,
-    representatives, semantic_clusters,
+    Keep, MinHasher, NearIndex, NearOptions, SemanticOptions, Shingler, Unit, exact_key, representatives,
+    semantic_clusters,
 };
 use gleaner_read::Dataset;
 use rayon::prelude::*;

@@ -10,7 +10,8 @@ use gleaner_cache::{Column, Matrix, SideTable};
 use gleaner_core::{Error, Result};
 use gleaner_read::{Dataset, OnError, ReadOptions};
 use gleaner_report::html::{
-    self, Baseline, DedupSection, DropRule, DupCluster, EvalSetMatches, Map, ModelUse, Report, Row, ScoreColumn, StageTime,
+    self, Baseline, DedupSection, DropRule, DupCluster, EvalSetMatches, Map, ModelUse, Report, Row, ScoreColumn,
+    StageTime,
 };
 use serde_json::Value;
 use std::collections::HashMap;

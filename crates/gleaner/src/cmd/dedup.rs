@@ -5,8 +5,10 @@
 use crate::cli::{DedupArgs, DedupFieldsArg, DedupMethodArg, DedupTurnsArg, InputArgs, UnitArg};
 use anyhow::{Result, anyhow};
 use gleaner_pipeline::dedup::{DedupSettings, field_text};
+use gleaner_pipeline::recipe::{
+    Dedup, DedupFields, DedupMethod, DedupTurns, PrecisionChoice, Recipe, Score, Scorer, Stage, Write,
+};
 use gleaner_pipeline::report::ReportOptions;
-use gleaner_pipeline::recipe::{PrecisionChoice, Dedup, DedupFields, DedupMethod, DedupTurns, Recipe, Score, Scorer, Stage, Write};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;

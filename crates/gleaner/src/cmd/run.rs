@@ -7,9 +7,9 @@ use crate::cli::{
 use crate::log::BarObserver;
 use anyhow::{Result, anyhow};
 use gleaner_pipeline::WorkDir;
-use gleaner_pipeline::report::ReportOptions;
 use gleaner_pipeline::recipe::presets::{self as p, Keep, Preset, QualitySource};
 use gleaner_pipeline::recipe::{self, ClassifierKind, KSpec, PrecisionChoice, Recipe, Select, Stage};
+use gleaner_pipeline::report::ReportOptions;
 use gleaner_pipeline::runner::{RunOptions, run as run_recipe};
 use std::path::{Path, PathBuf};
 

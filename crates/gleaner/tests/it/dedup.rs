@@ -92,8 +92,18 @@ fn semantic_decontamination_catches_a_reworded_eval_prompt() {
     let vicuna = data("eval-sets/vicuna_test_set.jsonl");
     let run = |method: &str, threshold: &str| {
         let o = gleaner(&[
-            "dedup", inp.to_str().unwrap(), "-o", out.to_str().unwrap(), "--fields", "prompt", "--method", method,
-            "--threshold", threshold, "--against", vicuna.to_str().unwrap(),
+            "dedup",
+            inp.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--fields",
+            "prompt",
+            "--method",
+            method,
+            "--threshold",
+            threshold,
+            "--against",
+            vicuna.to_str().unwrap(),
         ]);
         let err = String::from_utf8_lossy(&o.stderr).to_string();
         assert!(o.status.success(), "{err}");

@@ -262,7 +262,8 @@ fn dedup_then_car_report_shows_the_duplicate_clusters() {
     let (dom, stderr) = browse(&browser, &work.join("report.html"), &["--dump-dom"]);
     assert!(dom.contains("data-js=\"ok\""), "the page's script did not finish:\n{stderr}");
     assert!(console_lines(&stderr).is_empty(), "console messages:\n{}", console_lines(&stderr).join("\n"));
-    let section = dom.split("<section id=\"dedup\">").nth(1).expect("no duplicates section").split("</section>").next().unwrap();
+    let section =
+        dom.split("<section id=\"dedup\">").nth(1).expect("no duplicates section").split("</section>").next().unwrap();
     let dups: Vec<u64> = attr_values(section, "data-duplicates").iter().map(|n| n.parse().unwrap()).collect();
     let want: Vec<u64> = stages.iter().map(|d| d["duplicates"].as_u64().unwrap()).collect();
     assert_eq!(dups, want, "duplicates per stage as in summary.json");

@@ -715,7 +715,8 @@ one row per cluster stays, the others are dropped. Similarity is the verified Ja
                     );
                 }
                 if c.size > c.dropped.len() + 1 {
-                    let _ = write!(s, "<p class=\"muted\">… and {} more dropped.</p>", count(c.size - c.dropped.len() - 1));
+                    let _ =
+                        write!(s, "<p class=\"muted\">… and {} more dropped.</p>", count(c.size - c.dropped.len() - 1));
                 }
                 s.push_str("</div>");
             }
