@@ -186,7 +186,9 @@ pub fn near_clusters_with(
     assert!(opts.lsh.bands * opts.lsh.rows <= perms, "bands × rows must not exceed the permutations");
     let m = Merger::new(n);
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(n);
-    let mut seen: std::collections::HashSet<(u32, u32)> = std::collections::HashSet::new();
+    // pairs already found by an earlier band, as `a << 32 | b`; foldhash, since SipHash made
+    // these inserts a tenth of the run on duplicate-heavy data
+    let mut seen: std::collections::HashSet<u64, foldhash::fast::RandomState> = Default::default();
     let mut all: Vec<(u32, u32)> = Vec::new();
     for band in 0..opts.lsh.bands {
         keys.clear();
@@ -205,7 +207,7 @@ pub fn near_clusters_with(
             })
             .collect();
         m.candidates.fetch_add(pairs.len() as u64, Ordering::Relaxed);
-        all.extend(pairs.into_iter().filter(|p| seen.insert(*p)));
+        all.extend(pairs.into_iter().filter(|&(a, b)| seen.insert(u64::from(a) << 32 | u64::from(b))));
     }
     drop(seen);
     let mut wanted = vec![false; n];

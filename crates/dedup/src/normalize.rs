@@ -25,6 +25,11 @@ pub fn is_punctuation(c: char) -> bool {
 
 /// The normalised form of `text` (see the module docs).
 pub fn normalize(text: &str) -> String {
+    if text.is_ascii() { normalize_ascii(text.as_bytes()) } else { normalize_unicode(text) }
+}
+
+/// [`normalize`] by the definition: NFKC, lower case, punctuation and whitespace folded.
+fn normalize_unicode(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
     for c in text.nfkc().flat_map(char::to_lowercase) {
@@ -41,6 +46,29 @@ pub fn normalize(text: &str) -> String {
     out
 }
 
+/// [`normalize`] of ASCII text, byte by byte: NFKC leaves ASCII unchanged, Unicode lower case
+/// of an ASCII letter is its ASCII lower case, and the ASCII characters that are
+/// `char::is_whitespace` are exactly tab, line feed, vertical tab, form feed, carriage return
+/// and space. Most instruction data is ASCII; this path skips the decomposition tables (the
+/// unit test checks it against the general path).
+fn normalize_ascii(text: &[u8]) -> String {
+    let mut out = Vec::with_capacity(text.len());
+    let mut pending_space = false;
+    for &b in text {
+        if matches!(b, b'\t'..=b'\r' | b' ') || b.is_ascii_punctuation() {
+            pending_space = !out.is_empty();
+        } else {
+            if pending_space {
+                out.push(b' ');
+                pending_space = false;
+            }
+            out.push(b.to_ascii_lowercase());
+        }
+    }
+    // only ASCII bytes were pushed
+    String::from_utf8(out).unwrap_or_default()
+}
+
 /// True for Han, Hiragana, Katakana and Hangul characters.
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
@@ -51,6 +79,9 @@ pub fn is_cjk(c: char) -> bool {
 /// True when at least 30% of the non-space characters of `normalized` are CJK: such text has
 /// no spaces between words, so word n-grams would see one giant token.
 pub fn mostly_cjk(normalized: &str) -> bool {
+    if normalized.is_ascii() {
+        return false;
+    }
     let (mut cjk, mut all) = (0usize, 0usize);
     for c in normalized.chars().filter(|c| *c != ' ') {
         all += 1;
@@ -72,6 +103,28 @@ mod tests {
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("?!"), "");
         assert_ne!(normalize("cat"), normalize("cats"));
+    }
+
+    #[test]
+    fn the_ascii_path_equals_the_definition() {
+        // every ASCII character alone, between letters, and in runs
+        for b in 0u8..128 {
+            let c = b as char;
+            for t in [format!("{c}"), format!("Ab{c}cD"), format!("{c}{c}x{c}{c}y{c}")] {
+                assert_eq!(normalize_ascii(t.as_bytes()), normalize_unicode(&t), "{t:?}");
+            }
+        }
+        // pseudo-random ASCII strings
+        let mut s = 7u64;
+        for _ in 0..2000 {
+            let t: String = (0..40)
+                .map(|_| {
+                    s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((s >> 33) % 128) as u8 as char
+                })
+                .collect();
+            assert_eq!(normalize_ascii(t.as_bytes()), normalize_unicode(&t), "{t:?}");
+        }
     }
 
     #[test]

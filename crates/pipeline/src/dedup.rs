@@ -432,8 +432,9 @@ pub fn dedup(
     // the rows that take part in deduplication
     let live: Vec<usize> = (0..n).filter(|&i| contam[i].is_none()).collect();
     let texts: Vec<String> = {
-        let all = view.map_records(|r| field_text(r, s.fields, s.turns))?;
-        live.iter().map(|&i| all[i].clone()).collect()
+        let mut all = view.map_records(|r| field_text(r, s.fields, s.turns))?;
+        // `live` is increasing: each text is moved out once
+        live.iter().map(|&i| std::mem::take(&mut all[i])).collect()
     };
     obs.start(&format!("dedup {}", s.method.name()), live.len() as u64, "rows");
     let clusters = match s.method {
