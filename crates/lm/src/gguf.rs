@@ -134,6 +134,15 @@ impl GgufFile {
         if !self.has_tensor(name) {
             return Err(self.err(format!("missing tensor `{name}`")));
         }
+        // A tensor with no elements (a zero dimension) or more than usize can count is not a
+        // weight of any model; candle would build a typed slice over an empty, unaligned
+        // buffer for the first (found by fuzz/gguf), so it is refused here.
+        let dims = self.shape(name).unwrap_or_default();
+        match dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)) {
+            Some(0) => return Err(self.err(format!("tensor `{name}` has no elements (shape {dims:?})"))),
+            None => return Err(self.err(format!("tensor `{name}`: shape {dims:?} is too large"))),
+            Some(_) => {}
+        }
         let q = self
             .content
             .tensor(&mut Cursor::new(&self.map[..]), name, &Device::Cpu)
