@@ -244,7 +244,7 @@ def write_result(a, rows, total_cases, t0, cpu0):
     child_cpu = (cpu.children_user - cpu0.children_user) + (cpu.children_system - cpu0.children_system)
     lines = [
         "# Crash-and-resume campaign (tests/campaign/crash_resume.py)",
-        f"# command: nice -n 19 python3 tests/campaign/crash_resume.py --kills {a.kills} --seed {a.seed} --jobs {a.jobs}",
+        "# command: python3 " + " ".join(sys.argv),
         f"# commit: {COMMIT}",
         f"# input: first rows of data/sample/alpaca_en_demo.json",
         f"# wall {time.monotonic() - t0:.0f} s, gleaner CPU {child_cpu:.0f} s; cases finished: {len(rows)} of {total_cases}",
