@@ -318,7 +318,13 @@ mod corpus {
         std::fs::create_dir_all(&d).unwrap();
         let mut args: Vec<String> = template
             .split_whitespace()
-            .map(|a| a.replace("IN", file.to_str().unwrap()).replace("D/", &format!("{}/", d.display())))
+            // placeholders are whole tokens: a path may itself contain `IN` or `D/` (a temporary
+            // directory named `.tmpXYZD` made this test fail once)
+            .map(|a| match a.strip_prefix("D/") {
+                _ if a == "IN" => file.display().to_string(),
+                Some(rest) => d.join(rest).display().to_string(),
+                None => a.to_string(),
+            })
             .collect();
         if mode == "skip" {
             args.extend(["--on-error".into(), "skip".into()]);
