@@ -12,6 +12,6 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 ROWS="${1:-1000000}"
-cargo build --release --locked -p gleaner >&2
+cargo build --release --locked --workspace >&2  # --workspace: the features every other build uses
 python3 bench/dedup_vs_datasketch.py --rows "$ROWS" --skip-datasketch \
   --csv bench/results/dedup_scale.csv --work bench/work/dedup-scale

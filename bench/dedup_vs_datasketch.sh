@@ -10,6 +10,6 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-cargo build --release --locked -p gleaner >&2
+cargo build --release --locked --workspace >&2  # --workspace: the features every other build uses
 PY="$(bash bench/dedup_env.sh | tail -1)"
 "$PY" bench/dedup_vs_datasketch.py "$@"

@@ -5,6 +5,6 @@
 # Writes bench/results/python_ray_ifd.csv and bench/results/machine_python_ray_ifd.txt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release --locked -p gleaner >&2
+cargo build --release --locked --workspace >&2
 PY=$(./scripts/python_venv.sh | tail -n 1)
 exec "$PY" bench/python_ray/bench_python_ray_ifd.py "$@"
