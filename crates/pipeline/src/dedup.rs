@@ -16,7 +16,6 @@ use gleaner_dedup::{
 };
 use gleaner_read::Dataset;
 use rayon::prelude::*;
-use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -181,118 +180,9 @@ pub struct RowOutcome {
     pub contaminated: Option<(String, &'static str, usize)>,
 }
 
-/// One evaluation set's matches.
-#[derive(Debug, Clone, Default)]
-pub struct SetReport {
-    /// The set's name (file stem).
-    pub set: String,
-    /// Its prompts.
-    pub eval_rows: usize,
-    /// Pool rows whose prompt matched one of its prompts (a row may match several sets).
-    pub matched: usize,
-    /// Of which exact / near / semantic (the strongest kind per row).
-    pub exact: usize,
-    /// Near-duplicate matches.
-    pub near: usize,
-    /// Semantic matches.
-    pub semantic: usize,
-    /// Up to three `(pool prompt, eval prompt, kind, similarity)`.
-    pub examples: Vec<(String, String, String, f64)>,
-}
-
-/// A cluster in the report: its size, the kept text, up to three dropped `(text, similarity)`.
-pub type ClusterExample = (usize, String, Vec<(String, f64)>);
-
-/// The stage's report.
-#[derive(Debug, Clone, Default)]
-pub struct DedupSummary {
-    /// Method, fields, keep, threshold, LSH settings as text.
-    pub settings: String,
-    /// Rows in.
-    pub rows_in: usize,
-    /// Rows kept.
-    pub kept: usize,
-    /// Rows dropped as duplicates.
-    pub duplicates: usize,
-    /// Rows dropped as contaminated.
-    pub contaminated: usize,
-    /// Clusters of two or more rows.
-    pub clusters: usize,
-    /// Candidate pairs, verified pairs, accepted pairs.
-    pub pairs: (u64, u64, u64),
-    /// The largest clusters.
-    pub largest: Vec<ClusterExample>,
-    /// Per evaluation set.
-    pub against: Vec<SetReport>,
-    /// The side file.
-    pub side_file: String,
-}
-
-fn short(s: &str) -> String {
-    let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if one.chars().count() > 90 { format!("{}…", one.chars().take(89).collect::<String>()) } else { one }
-}
-
-impl DedupSummary {
-    /// The report as text.
-    pub fn render(&self) -> String {
-        let mut s = String::new();
-        let _ = writeln!(
-            s,
-            "  dedup ({}): {} rows in, {} kept, {} duplicates, {} contaminated; {} clusters; pairs: {} candidates, {} verified, {} accepted",
-            self.settings,
-            self.rows_in,
-            self.kept,
-            self.duplicates,
-            self.contaminated,
-            self.clusters,
-            self.pairs.0,
-            self.pairs.1,
-            self.pairs.2
-        );
-        for (n, kept, members) in &self.largest {
-            let _ = writeln!(s, "    cluster of {n}: kept \"{}\"", short(kept));
-            for (t, sim) in members {
-                let _ = writeln!(s, "      dropped ({sim:.3}) \"{}\"", short(t));
-            }
-        }
-        for a in &self.against {
-            let _ = writeln!(
-                s,
-                "    against {} ({} prompts): {} pool rows matched ({} exact, {} near, {} semantic)",
-                a.set, a.eval_rows, a.matched, a.exact, a.near, a.semantic
-            );
-            for (p, e, kind, sim) in &a.examples {
-                let _ = writeln!(s, "      {kind} ({sim:.3}): \"{}\" ~ \"{}\"", short(p), short(e));
-            }
-        }
-        let _ = writeln!(s, "    side file: {}", self.side_file);
-        s
-    }
-
-    /// The report as JSON (in `summary.json`).
-    pub fn to_json(&self) -> Value {
-        json!({
-            "settings": self.settings,
-            "rows_in": self.rows_in,
-            "kept": self.kept,
-            "duplicates": self.duplicates,
-            "contaminated": self.contaminated,
-            "clusters": self.clusters,
-            "pairs": {"candidates": self.pairs.0, "verified": self.pairs.1, "accepted": self.pairs.2},
-            "largest_clusters": self.largest.iter().map(|(n, k, m)| json!({
-                "size": n, "kept": k,
-                "dropped": m.iter().map(|(t, s)| json!({"text": t, "similarity": s})).collect::<Vec<_>>()
-            })).collect::<Vec<_>>(),
-            "against": self.against.iter().map(|a| json!({
-                "set": a.set, "eval_rows": a.eval_rows, "matched": a.matched,
-                "exact": a.exact, "near": a.near, "semantic": a.semantic,
-                "examples": a.examples.iter().map(|(p, e, k, s)| json!({"pool": p, "eval": e, "kind": k, "similarity": s})).collect::<Vec<_>>()
-            })).collect::<Vec<_>>(),
-            "side_file": self.side_file,
-        })
-    }
-}
+/// One evaluation set's matches, and a dedup stage's report: the report crate's types, so
+/// that `summary.json` and the HTML page describe the same values.
+pub use gleaner_report::html::{DedupSection as DedupSummary, DupCluster, EvalSetMatches as SetReport};
 
 /// What the caller supplies besides the rows.
 pub struct DedupInputs<'a> {
@@ -540,7 +430,7 @@ pub fn dedup(
                 .take(3)
                 .map(|&j| (all_texts[j].clone(), f64::from(clusters.similarity[j])))
                 .collect();
-            (size, all_texts[keep].clone(), dropped)
+            DupCluster { size, kept: all_texts[keep].clone(), dropped }
         })
         .collect();
     let duplicates = rows.iter().filter(|r| r.dup_of.is_some()).count();

@@ -10,8 +10,7 @@ use gleaner_cache::{Column, Matrix, SideTable};
 use gleaner_core::{Error, Result};
 use gleaner_read::{Dataset, OnError, ReadOptions};
 use gleaner_report::html::{
-    self, Baseline, DedupSection, DropRule, DupCluster, EvalSetMatches, Map, ModelUse, Report, Row, ScoreColumn,
-    StageTime,
+    self, Baseline, DedupSection, DropRule, Map, ModelUse, Report, Row, ScoreColumn, StageTime,
 };
 use serde_json::Value;
 use std::collections::HashMap;
@@ -210,48 +209,9 @@ pub fn build_with(work: &Path, ds: &Dataset, opts: &ReportOptions, obs: &dyn Obs
     })
 }
 
-/// The dedup stages' reports, as `summary.json` holds them (see
-/// [`crate::dedup::DedupSummary::to_json`]).
+/// The dedup stages' reports, as `summary.json` holds them.
 fn dedup_sections(summary: &Value) -> Vec<DedupSection> {
-    let f = |v: &Value, k: &str| v[k].as_f64().unwrap_or(f64::NAN);
-    let u = |v: &Value, k: &str| v[k].as_u64().unwrap_or(0);
-    let list = |v: &Value| v.as_array().cloned().unwrap_or_default();
-    list(&summary["dedup"])
-        .iter()
-        .map(|d| DedupSection {
-            settings: text_of(d, "settings"),
-            rows_in: usize_of(d, "rows_in"),
-            kept: usize_of(d, "kept"),
-            duplicates: usize_of(d, "duplicates"),
-            contaminated: usize_of(d, "contaminated"),
-            clusters: usize_of(d, "clusters"),
-            pairs: (u(&d["pairs"], "candidates"), u(&d["pairs"], "verified"), u(&d["pairs"], "accepted")),
-            largest: list(&d["largest_clusters"])
-                .iter()
-                .map(|c| DupCluster {
-                    size: usize_of(c, "size"),
-                    kept: text_of(c, "kept"),
-                    dropped: list(&c["dropped"]).iter().map(|m| (text_of(m, "text"), f(m, "similarity"))).collect(),
-                })
-                .collect(),
-            against: list(&d["against"])
-                .iter()
-                .map(|a| EvalSetMatches {
-                    set: text_of(a, "set"),
-                    eval_rows: usize_of(a, "eval_rows"),
-                    matched: usize_of(a, "matched"),
-                    exact: usize_of(a, "exact"),
-                    near: usize_of(a, "near"),
-                    semantic: usize_of(a, "semantic"),
-                    examples: list(&a["examples"])
-                        .iter()
-                        .map(|e| (text_of(e, "pool"), text_of(e, "eval"), text_of(e, "kind"), f(e, "similarity")))
-                        .collect(),
-                })
-                .collect(),
-            side_file: text_of(d, "side_file"),
-        })
-        .collect()
+    summary["dedup"].as_array().map(|a| a.iter().map(DedupSection::from_json).collect()).unwrap_or_default()
 }
 
 /// The 2-D PCA map of the embedded rows (a seeded sample above [`html::MAP_MAX_POINTS`]).

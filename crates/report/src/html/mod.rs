@@ -6,8 +6,11 @@
 //! draws it. Record text is always HTML-escaped, and the JSON the script reads is escaped so
 //! that no record can close its `<script>` element.
 
+mod dedup;
 mod sections;
 pub mod svg;
+
+pub use dedup::{DedupSection, DupCluster, EvalSetMatches};
 
 pub use sections::{collapse, count, mix};
 
@@ -114,61 +117,6 @@ pub struct StageTime {
     pub wall_s: f64,
     /// Peak RSS so far, MiB.
     pub peak_rss_mib: f64,
-}
-
-/// A duplicate cluster as a dedup stage reported it.
-#[derive(Debug, Clone, Default)]
-pub struct DupCluster {
-    /// Rows in the cluster.
-    pub size: usize,
-    /// The text of the row that stayed.
-    pub kept: String,
-    /// Up to three dropped members: `(text, similarity to the cluster)`.
-    pub dropped: Vec<(String, f64)>,
-}
-
-/// One evaluation set's matches in a dedup stage (decontamination).
-#[derive(Debug, Clone, Default)]
-pub struct EvalSetMatches {
-    /// The set's name.
-    pub set: String,
-    /// Its prompts.
-    pub eval_rows: usize,
-    /// Pool rows that matched one of its prompts.
-    pub matched: usize,
-    /// Of which exact, near (MinHash) and semantic matches.
-    pub exact: usize,
-    /// Near-duplicate matches.
-    pub near: usize,
-    /// Semantic matches.
-    pub semantic: usize,
-    /// Up to three `(pool prompt, eval prompt, kind, similarity)`.
-    pub examples: Vec<(String, String, String, f64)>,
-}
-
-/// What one dedup stage found.
-#[derive(Debug, Clone, Default)]
-pub struct DedupSection {
-    /// Method, fields, keep rule, threshold and LSH settings, as text.
-    pub settings: String,
-    /// Rows that reached the stage.
-    pub rows_in: usize,
-    /// Rows it kept.
-    pub kept: usize,
-    /// Rows dropped as duplicates.
-    pub duplicates: usize,
-    /// Rows dropped as contaminated.
-    pub contaminated: usize,
-    /// Clusters of two or more rows.
-    pub clusters: usize,
-    /// Candidate, verified and accepted pairs.
-    pub pairs: (u64, u64, u64),
-    /// The largest clusters, largest first.
-    pub largest: Vec<DupCluster>,
-    /// Decontamination, per evaluation set.
-    pub against: Vec<EvalSetMatches>,
-    /// The side file with each row's `dup_cluster`, `dup_of` and `similarity`.
-    pub side_file: String,
 }
 
 /// Everything the page shows.
