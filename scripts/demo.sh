@@ -4,7 +4,7 @@
 # Output goes to ./demo-out/ (selections) and ./demo-out/*.gleaner/ (side files).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --locked -q -p gleaner
+cargo build --release --locked -q --workspace  # --workspace: the feature set every other build uses, so nothing rebuilds
 G=./target/release/gleaner
 IN=data/sample/alpaca_en_demo.json
 $G models fetch
@@ -22,6 +22,6 @@ $G recipes
 $G run --recipe lcg-quality-floor "$IN" --limit 400 -o demo-out/lcg-quality-floor.json --budget 60
 # Deduplicate (MinHash, then semantic on the MiniLM embeddings), then CaR; its report lists the
 # duplicate clusters.
-$G run --recipe dedup-then-car "$IN" -o demo-out/dedup-then-car.json
+$G run --recipe dedup-then-car "$IN" -o demo-out/dedup-then-car.json --budget 100
 echo "demo output in demo-out/; each run's report: open demo-out/*.gleaner/report.html in a browser" >&2
 ls demo-out/*.gleaner/report.html >&2

