@@ -114,7 +114,7 @@ def main() -> None:
     ap.add_argument("--ray-batch", type=int, default=32,
                     help="rows per Ray batch: smaller batches balance the 2 actors (each batch is one "
                          "actor's work; with 128 rows, 8 batches of uneven length left one actor idle "
-                         "at the end: +15.7%% over the CLI in one run; 32-row batches took 7-11%% less time in Ray-only runs)")
+                         "at the end: +15.7%% over the CLI in one run; 32-row batches took 6-7%% less time in Ray-only runs)")
     ap.add_argument("--gleaner", default=str(pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "gleaner"))
     ap.add_argument("--work", default=str(REPO / "bench" / "results" / "python-ray-work"))
     ap.add_argument("--out", default=str(REPO / "bench" / "results" / "python_ray_ifd.csv"))
