@@ -116,17 +116,11 @@ pub(crate) fn check_version(path: &Path, info: &FileInfo, supported: u32) -> Res
     }
 }
 
-/// Serialises `value` as JSON to `path`, through a temporary file renamed into place.
+/// Serialises `value` as JSON to `path`, atomically (complete or absent, as every file gleaner
+/// writes: [`gleaner_core::atomic`]).
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string(value).map_err(|e| Error::Other(format!("serialising classifier: {e}")))?;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, text.as_bytes()).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        Error::io(path, e)
-    })
+    gleaner_core::atomic::write_bytes_atomic(path, text.as_bytes())
 }
 
 /// A stored `f32` matrix (see the module docs).

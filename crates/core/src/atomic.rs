@@ -9,11 +9,17 @@ use crate::{Error, Result};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+/// `path` with `suffix` appended to its file name (`out.json` + `.lock` → `out.json.lock`):
+/// the companion files gleaner keeps beside an output (temporary file, journal, lock, probe).
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
 /// The temporary name a file is written under before it is renamed to `path`.
 pub fn tmp_path(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".tmp");
-    PathBuf::from(s)
+    with_suffix(path, ".tmp")
 }
 
 /// Writes `path` atomically: `write` fills the temporary file; then it is synced, renamed to

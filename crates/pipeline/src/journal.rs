@@ -41,9 +41,7 @@ fn checked(line: &str) -> Option<&str> {
 
 /// The journal path of a side file.
 pub fn journal_path(side: &Path) -> PathBuf {
-    let mut s = side.as_os_str().to_owned();
-    s.push(".partial");
-    PathBuf::from(s)
+    gleaner_core::atomic::with_suffix(side, ".partial")
 }
 
 fn encode(col: &Column) -> Value {

@@ -133,9 +133,7 @@ pub fn write_records(ds: &Dataset, sub: &Dataset, out: &crate::cli::OutputArgs) 
 /// two calls leaves the probe, and the next run's probe removes it.
 pub fn check_writable(out: Option<&std::path::Path>) -> Result<()> {
     let Some(p) = out else { return Ok(()) };
-    let mut name = p.as_os_str().to_owned();
-    name.push(".writecheck");
-    let tmp = std::path::PathBuf::from(name);
+    let tmp = gleaner_core::atomic::with_suffix(p, ".writecheck");
     let res = (|| {
         if let Some(d) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(d)?;
@@ -154,7 +152,6 @@ pub fn lock_work(work: &gleaner_pipeline::WorkDir) -> Result<gleaner_pipeline::l
 
 /// Takes the lock of a command that writes the single side file `out` (`OUT.lock` beside it).
 pub fn lock_output(out: &std::path::Path) -> Result<gleaner_pipeline::lock::WorkLock> {
-    let mut s = out.as_os_str().to_owned();
-    s.push(".lock");
-    Ok(gleaner_pipeline::lock::WorkLock::acquire(std::path::Path::new(&s), &|n| crate::log::warn(n))?)
+    let lock = gleaner_core::atomic::with_suffix(out, ".lock");
+    Ok(gleaner_pipeline::lock::WorkLock::acquire(&lock, &|n| crate::log::warn(n))?)
 }
