@@ -110,8 +110,6 @@ pub fn run(a: &RunLcgArgs, preset: &gleaner_pipeline::recipe::presets::Lcg, path
             {"reason": "not low-confidence enough (budget)", "rows": budget_dropped},
         ],
     });
-    std::fs::create_dir_all(&work.dir).map_err(|e| gleaner_core::Error::io(&work.dir, e))?;
-    let text = serde_json::to_string_pretty(&summary)? + "\n";
-    gleaner_core::atomic::write_bytes_atomic(&work.dir.join("summary.json"), text.as_bytes())?;
+    gleaner_pipeline::runner::write_summary_json(&work.dir, &summary)?;
     Ok(())
 }

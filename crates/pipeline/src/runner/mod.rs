@@ -13,7 +13,7 @@ mod model_stages;
 mod outcome;
 mod select;
 
-pub use outcome::{ROWS_FILE, RunOutcome, StageRecord};
+pub use outcome::{ROWS_FILE, RunOutcome, StageRecord, write_summary_json};
 
 use crate::recipe::{Recipe, Stage};
 use crate::stages::StageLog;

@@ -270,11 +270,7 @@ impl RunOutcome {
 
     /// Writes `summary.json` into `dir`.
     pub fn write_summary(&self, dir: &Path) -> Result<std::path::PathBuf> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let p = dir.join("summary.json");
-        let text = serde_json::to_string_pretty(&self.to_json()).map_err(|e| Error::Other(e.to_string()))?;
-        gleaner_core::atomic::write_bytes_atomic(&p, (text + "\n").as_bytes())?;
-        Ok(p)
+        write_summary_json(dir, &self.to_json())
     }
 
     /// Writes the per-row side file ([`ROWS_FILE`]) into `dir`, keyed by the row ids of `ds`.
@@ -330,6 +326,14 @@ impl RunOutcome {
         }
         Ok(sub)
     }
+}
+
+/// Writes `summary` as `DIR/summary.json` (pretty, atomically; the directory is created).
+pub fn write_summary_json(dir: &Path, summary: &Value) -> Result<std::path::PathBuf> {
+    let p = dir.join("summary.json");
+    let text = serde_json::to_string_pretty(summary).map_err(|e| Error::Other(e.to_string()))?;
+    gleaner_core::atomic::write_bytes_atomic(&p, (text + "\n").as_bytes())?;
+    Ok(p)
 }
 
 fn num(x: f64) -> Value {
