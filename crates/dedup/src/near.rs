@@ -17,6 +17,7 @@ use crate::lsh::{LshParams, band_key};
 use crate::shingle::jaccard;
 use crate::unionfind::ConcurrentUnionFind;
 use rayon::prelude::*;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -170,15 +171,16 @@ pub(crate) fn buckets(keys: &[(u64, u32)]) -> Vec<&[(u64, u32)]> {
 /// Clusters rows by near-duplicate shingle sets. `sigs` holds `perms` values per row
 /// (row-major), `shingles` the sorted shingle hashes each signature was made from.
 pub fn near_clusters(sigs: &[u32], perms: usize, shingles: &[Vec<u32>], opts: &NearOptions) -> Clusters {
-    near_clusters_with(sigs, perms, &|i| shingles[i].clone(), opts)
+    near_clusters_with(sigs, perms, &|i| Cow::Borrowed(shingles[i].as_slice()), opts)
 }
 
-/// [`near_clusters`] with the shingle set of row `i` made on demand by `shingles_of(i)`: it is
-/// asked only for rows in a candidate pair, once each.
-pub fn near_clusters_with(
+/// [`near_clusters`] with the shingle set of row `i` given on demand by `shingles_of(i)`
+/// (borrowed when it is already in memory, made when not): it is asked only for rows in a
+/// candidate pair, once each.
+pub fn near_clusters_with<'s>(
     sigs: &[u32],
     perms: usize,
-    shingles_of: &(dyn Fn(usize) -> Vec<u32> + Sync),
+    shingles_of: &(dyn Fn(usize) -> Cow<'s, [u32]> + Sync),
     opts: &NearOptions,
 ) -> Clusters {
     assert!(perms > 0 && sigs.len().is_multiple_of(perms), "one signature of `perms` values per row");
@@ -215,8 +217,8 @@ pub fn near_clusters_with(
         wanted[a as usize] = true;
         wanted[b as usize] = true;
     }
-    let shingles: Vec<Vec<u32>> =
-        wanted.par_iter().enumerate().map(|(i, &w)| if w { shingles_of(i) } else { Vec::new() }).collect();
+    let shingles: Vec<Cow<'s, [u32]>> =
+        wanted.par_iter().enumerate().map(|(i, &w)| if w { shingles_of(i) } else { Cow::Borrowed(&[][..]) }).collect();
     all.par_iter()
         .for_each(|&(a, b)| m.verify(a, b, opts.threshold, || jaccard(&shingles[a as usize], &shingles[b as usize])));
     m.finish()

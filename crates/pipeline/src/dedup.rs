@@ -332,7 +332,7 @@ pub fn dedup(
         DedupMethod::Minhash => {
             let hasher = MinHasher::new(s.perms, gleaner_dedup::minhash::DEFAULT_SEED);
             let sigs = hasher.signatures_of_texts(&texts, &s.shingler);
-            gleaner_dedup::near_clusters_with(&sigs, s.perms, &|i| s.shingler.shingles(&texts[i]), &s.near())
+            gleaner_dedup::near_clusters_with(&sigs, s.perms, &|i| s.shingler.shingles(&texts[i]).into(), &s.near())
         }
         DedupMethod::Semantic => {
             let m = match &inputs.embeddings {
